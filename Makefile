@@ -1,0 +1,22 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up first.
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup bench clean
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	VENV=$(VENV) scripts/setup.sh
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/vcs-robot demo --out out/demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/run.py
+
+clean:
+	rm -rf out .pytest_cache

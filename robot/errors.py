@@ -1,0 +1,47 @@
+"""The robot's failures, by what the caller should do about them."""
+from __future__ import annotations
+
+
+class RobotError(Exception):
+    """Base of every error the robot raises on purpose."""
+
+
+class BadInput(RobotError):
+    """Config, credentials or arguments are wrong: exit 2 before any browser starts.
+
+    The message is one line that names the field and the fix.
+    """
+
+
+class FinalError(RobotError):
+    """The site refused the data (or the UI drifted): report it, do not retry."""
+
+
+class TransientError(RobotError):
+    """A fault that may pass (timeout, 5xx, 429, lost session): retry within a budget."""
+
+
+class SignInRefused(FinalError):
+    """Wrong user name, password or code."""
+
+
+class RegistrationClosed(FinalError):
+    """Azure DevOps no longer accepts new OAuth app registrations."""
+
+
+class CallbackMismatch(RobotError):
+    """The authorize page refused the redirect_uri: the app's callback URL is not the provider's."""
+
+
+class DriftError(FinalError):
+    """An element the robot needs was not found: the UI changed.
+
+    Names the site, page, step and the candidates tried, so a person knows where to look.
+    """
+
+    def __init__(self, site: str, page: str, step: str, element: str, tried: list[str], url: str = ""):
+        self.site, self.page, self.step, self.element, self.tried, self.url = site, page, step, element, tried, url
+        super().__init__(
+            f"{site} / {page} / {step}: could not find {element} (tried: {'; '.join(tried)})"
+            + (f" at {url}" if url else "")
+        )

@@ -1,0 +1,82 @@
+"""Finding elements the way a person does: by role, label and visible text, with known variants.
+
+`find` waits for the first of several candidate locators to appear (no sleeping), returns the one
+that matched, and when none does raises `DriftError` naming the site, page, step and every candidate.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from .errors import DriftError
+
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+def names(*variants: str) -> re.Pattern:
+    """An accessible-name pattern matching any variant exactly, case-insensitively, spaces relaxed."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
+    return re.compile(rf"^\s*(?:{alternatives})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to find an element: a description for error messages and how to build the locator."""
+
+    description: str
+    build: Callable[[Page | Locator], Locator]
+
+
+def role(kind: str, *variants: str, exact_count: bool = True) -> Candidate:
+    return Candidate(f'role={kind} name~"{"|".join(variants)}"', lambda s: s.get_by_role(kind, name=names(*variants)))
+
+
+def label(*variants: str) -> Candidate:
+    return Candidate(f'label~"{"|".join(variants)}"', lambda s: s.get_by_label(names(*variants)))
+
+
+def text(*variants: str) -> Candidate:
+    return Candidate(f'text~"{"|".join(variants)}"', lambda s: s.get_by_text(names(*variants)))
+
+
+def css(selector: str) -> Candidate:
+    return Candidate(f"css={selector}", lambda s: s.locator(selector))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which site, page and step a lookup belongs to (for drift reports)."""
+
+    site: str
+    page: str
+
+
+async def find(scope: Page | Locator, where: Where, step: str, element: str, *candidates: Candidate,
+               timeout: float = DEFAULT_TIMEOUT_MS, state: str = "visible") -> Locator:
+    """Waits until one candidate matches and returns it; raises DriftError when none does in time."""
+    built = [c.build(scope) for c in candidates]
+    combined = built[0]
+    for loc in built[1:]:
+        combined = combined.or_(loc)
+    try:
+        await combined.first.wait_for(state=state, timeout=timeout)
+    except PlaywrightTimeout:
+        page = scope if isinstance(scope, Page) else scope.page
+        raise DriftError(where.site, where.page, step, element, [c.description for c in candidates], page.url) from None
+    for loc in built:
+        if await loc.count():
+            return loc.first
+    return combined.first
+
+
+async def present(scope: Page | Locator, *candidates: Candidate) -> Locator | None:
+    """The first candidate present right now, or None (no waiting)."""
+    for c in candidates:
+        loc = c.build(scope)
+        if await loc.count():
+            return loc.first
+    return None

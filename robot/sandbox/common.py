@@ -1,0 +1,27 @@
+"""Shared by the replicated sites: templates rendered with a client-side rendering delay."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+
+
+def world_of(request: web.Request):
+    return request.app["world"]
+
+
+def render(request: web.Request, template: str, status: int = 200, headers=None, **context) -> web.Response:
+    """Renders `template` (which extends base.html); its content appears only after a seeded delay."""
+    world = world_of(request)
+    html = _env.get_template(template).render(delay=world.render_delay(), request=request, world=world, **context)
+    return web.Response(text=html, status=status, content_type="text/html", headers=headers)
+
+
+def new_app(world) -> web.Application:
+    app = web.Application()
+    app["world"] = world
+    return app

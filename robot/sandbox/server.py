@@ -1,0 +1,73 @@
+"""Runs every replicated site on its own loopback port, in a background thread with its own loop."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import socket
+import threading
+
+from aiohttp import web
+
+from .world import SandboxOptions, World
+
+SITES = {
+    "login": "robot.sandbox.microsoft",   # login.microsoftonline.com
+    "aex": "robot.sandbox.ado_profile",   # aex.dev.azure.com / app.vsaex.visualstudio.com
+    "vssps": "robot.sandbox.ado_oauth",   # app.vssps.visualstudio.com
+    "tfc": "robot.sandbox.tfc",           # app.terraform.io (UI and /api/v2)
+}
+
+
+class Sandbox:
+    """`with Sandbox() as sb:` serves all sites; `sb.env()` gives the robot's settings for it."""
+
+    def __init__(self, options: SandboxOptions | None = None, ports: dict[str, int] | None = None):
+        self.world = World(options)
+        self.ports = ports or {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[web.AppRunner] = []
+
+    def start(self) -> "Sandbox":
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start_sites(), self._loop).result(timeout=30)
+        return self
+
+    async def _start_sites(self) -> None:
+        host = self.world.options.host
+        sockets = {}
+        for key in SITES:  # bind first, so every site knows every other's URL
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, self.ports.get(key, 0)))
+            sockets[key] = sock
+            self.world.urls[key] = f"http://{host}:{sock.getsockname()[1]}"
+        for key, module in SITES.items():
+            app = importlib.import_module(module).create_app(self.world)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.SockSite(runner, sockets[key]).start()
+            self._runners.append(runner)
+
+    def stop(self) -> None:
+        if not self._loop:
+            return
+        async def cleanup():
+            for runner in self._runners:
+                await runner.cleanup()
+        asyncio.run_coroutine_threadsafe(cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self._loop = None
+
+    def env(self) -> dict[str, str]:
+        return self.world.env()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,90 @@
+"""The sandbox's whole state: options, accounts, and the state of each replicated site.
+
+One `World` per sandbox instance. Site modules keep their data in `world.azure` and `world.tfc`
+and read each other's base URLs from `world.urls` (keys: login, aex, vssps, tfc).
+"""
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+import pyotp
+
+
+@dataclass
+class SandboxOptions:
+    seed: int = 1
+    render_delay_ms: tuple[int, int] = (40, 200)  # client-side rendering delay of every page
+    orgs: tuple[str, ...] = ("example-org-1", "example-org-2", "example-org-3")
+    registration_closed: bool = False  # Azure DevOps refuses new OAuth apps (as since April 2025)
+    tfc_ui: str = "seed"  # Terraform Cloud UI generation: "seed" (2019-2020) or "wizard"
+    host: str = "127.0.0.1"
+    fixed_credentials: bool = False  # stable, printable credentials for a person clicking through
+    api_rate_limit: int = 30  # TFC API requests per second per user
+    faults: dict = field(default_factory=dict)
+    drift: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Account:
+    username: str
+    password: str
+    totp_secret: str
+    display_name: str = ""
+
+    def totp(self) -> pyotp.TOTP:
+        return pyotp.TOTP(self.totp_secret)
+
+
+def _make_account(username: str, display: str, fixed: bool, rng: random.Random) -> Account:
+    if fixed:
+        password = f"sandbox-{username.split('@')[0]}-password"
+        secret = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(32))
+    else:
+        password = secrets.token_urlsafe(18)
+        secret = pyotp.random_base32()
+    return Account(username, password, secret, display)
+
+
+class World:
+    def __init__(self, options: SandboxOptions | None = None):
+        self.options = options or SandboxOptions()
+        self.rng = random.Random(self.options.seed)
+        self.lock = threading.RLock()
+        self.urls: dict[str, str] = {}
+        fixed = self.options.fixed_credentials
+        cred_rng = random.Random(f"credentials-{self.options.seed}")
+        self.azure_account = _make_account("admin@contoso.onmicrosoft.com", "Sandbox Admin", fixed, cred_rng)
+        self.tfc_account = _make_account("sandbox-admin", "sandbox-admin", fixed, cred_rng)
+        self.tfc_api_token = (f"sandbox.atlasv1.{cred_rng.getrandbits(128):032x}" if fixed
+                              else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}")
+        from .azure_state import AzureState
+        from .tfc_state import TfcState
+        self.azure = AzureState(self)
+        self.tfc = TfcState(self)
+
+    def render_delay(self) -> int:
+        low, high = self.options.render_delay_ms
+        with self.lock:
+            return self.rng.randint(low, high) if high > 0 else 0
+
+    def new_uuid(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def env(self) -> dict[str, str]:
+        """The robot's settings for this sandbox, as environment variables."""
+        return {
+            "TFC_URL": self.urls["tfc"],
+            "TFC_USERNAME": self.tfc_account.username,
+            "TFC_PASSWORD": self.tfc_account.password,
+            "TFC_TOTP_SECRET": self.tfc_account.totp_secret,
+            "TFC_TOKEN": self.tfc_api_token,
+            "AZURE_DEVOPS_URL": self.urls["aex"] + "/me",
+            "AZURE_USERNAME": self.azure_account.username,
+            "AZURE_PASSWORD": self.azure_account.password,
+            "AZURE_TOTP_SECRET": self.azure_account.totp_secret,
+        }

@@ -1,0 +1,82 @@
+"""TOTP codes that are never reused.
+
+A site accepts each 30-second code once. The robot remembers, per secret, the last time window it
+used (in memory and in a ledger file shared by runs), and when that window is still current it waits
+for the next one: the only wait in the robot that is on the clock, because the clock is the state.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pyotp
+
+from .secrets import Secret
+
+_locks: dict[str, asyncio.Lock] = {}
+_last_used: dict[str, int] = {}
+
+
+def _key(secret: Secret) -> str:
+    return hashlib.sha256(secret.reveal().encode()).hexdigest()[:16]
+
+
+class TotpSource:
+    """Hands out fresh codes for one TOTP secret; callers for the same secret are serialized."""
+
+    def __init__(self, secret: Secret, ledger: Path | None = None, clock=time.time):
+        self.secret = secret
+        self.ledger = ledger
+        self.clock = clock
+        self._totp = pyotp.TOTP(secret.reveal())
+        self.key = _key(secret)
+
+    def _ledger_counter(self) -> int:
+        if not self.ledger or not self.ledger.exists():
+            return -1
+        try:
+            return int(json.loads(self.ledger.read_text()).get(self.key, -1))
+        except (ValueError, OSError):
+            return -1
+
+    def _remember(self, counter: int) -> None:
+        _last_used[self.key] = max(counter, _last_used.get(self.key, -1))
+        if not self.ledger:
+            return
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        data = {}
+        if self.ledger.exists():
+            try:
+                data = json.loads(self.ledger.read_text())
+            except ValueError:
+                data = {}
+        data[self.key] = max(counter, int(data.get(self.key, -1)))
+        tmp = self.ledger.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.ledger)
+
+    def last_used(self) -> int:
+        return max(_last_used.get(self.key, -1), self._ledger_counter())
+
+    def mark_current_used(self) -> None:
+        """The site said the code was used already (by someone else): never offer this window again."""
+        self._remember(int(self.clock() // self._totp.interval))
+
+    async def fresh_code(self) -> Secret:
+        """A code from a window not used before, waiting for the next window when needed."""
+        lock = _locks.setdefault(self.key, asyncio.Lock())
+        async with lock:
+            interval = self._totp.interval
+            while True:
+                now = self.clock()
+                counter = int(now // interval)
+                if counter > self.last_used():
+                    self._remember(counter)
+                    return Secret(self._totp.at(counter * interval), "totp code")
+                wait = (counter + 1) * interval - now + 0.05
+                await asyncio.sleep(wait)  # allowed-sleep: the next TOTP window is a clock state
