@@ -29,7 +29,7 @@ class RegistrationClosed(FinalError):
     """Azure DevOps no longer accepts new OAuth app registrations."""
 
 
-class CallbackMismatch(RobotError):
+class CallbackMismatch(FinalError):
     """The authorize page refused the redirect_uri: the app's callback URL is not the provider's."""
 
 

@@ -46,14 +46,15 @@ class Secret:
 
     __slots__ = ("_value", "name")
 
-    def __init__(self, value: str, name: str = "secret"):
+    def __init__(self, value: str, name: str = "secret", register_value: bool = True):
         if isinstance(value, Secret):
             value = value.reveal()
         if not isinstance(value, str):
             raise TypeError(f"{name}: a secret must be a string")
         object.__setattr__(self, "_value", value)
         object.__setattr__(self, "name", name)
-        register(value)
+        if register_value:  # one-time values (TOTP codes) need not be redacted forever
+            register(value)
 
     def reveal(self) -> str:
         """The value itself: call only where it is typed into a page or sent to a site."""

@@ -77,6 +77,6 @@ class TotpSource:
                 counter = int(now // interval)
                 if counter > self.last_used():
                     self._remember(counter)
-                    return Secret(self._totp.at(counter * interval), "totp code")
+                    return Secret(self._totp.at(counter * interval), "totp code", register_value=False)
                 wait = (counter + 1) * interval - now + 0.05
                 await asyncio.sleep(wait)  # allowed-sleep: the next TOTP window is a clock state

@@ -1,0 +1,53 @@
+"""Docs step 2: on Terraform Cloud, add a VCS provider with the app's ID and secret; read its callback URL."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from robot.errors import FinalError
+from robot.pages.tfc.vcs_providers import ProviderCard, VcsProvidersPage
+
+from .context import FlowContext
+from .create_application import Application
+
+SERVICE = "Azure DevOps Services"
+
+
+@dataclass
+class Provider:
+    name: str
+    callback_url: str
+    client_id: str | None
+    token_id: str | None
+    page: VcsProvidersPage
+
+
+async def open_providers(ctx: FlowContext) -> tuple[VcsProvidersPage, ProviderCard | None]:
+    """The org's VCS Providers page, and the card of our provider if it exists already."""
+    page = VcsProvidersPage(ctx.tfc_page, ctx.tfc)
+    await page.open(ctx.settings.tfc_url, ctx.task.org)
+    cards = [c for c in await page.clients() if c.name == ctx.task.provider_name]
+    if len(cards) > 1:
+        raise FinalError(f"{len(cards)} VCS providers are named {ctx.task.provider_name!r}: "
+                         f"remove the extra ones or choose another provider_name")
+    return page, (cards[0] if cards else None)
+
+
+async def add_vcs_provider(ctx: FlowContext, app: Application) -> Provider:
+    page, card = await open_providers(ctx)
+    if card:
+        ctx.note(f"reusing the existing VCS provider {card.name!r}")
+    else:
+        await ctx.shot("add-vcs-provider", ctx.tfc_page, {"button": page.add_button()})
+        form = await page.add_provider()
+        await form.choose_provider(SERVICE)
+        await form.fill(ctx.task.provider_name, app.app_id, await app.client_secret())
+        await ctx.shot("create-provider", ctx.tfc_page, {"form": form.form(), "button": form.submit_button()},
+                       masks=form.secret_locators())
+        await form.submit()
+        card = next((c for c in await page.clients() if c.name == ctx.task.provider_name), None)
+        if card is None:
+            raise FinalError(f"the new VCS provider {ctx.task.provider_name!r} is not listed after creating it")
+        ctx.note("created the VCS provider")
+    ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "")
+    await ctx.shot("provider-created", ctx.tfc_page, {"card": page.card(card.name)})
+    return Provider(card.name, card.callback_url, card.client_id, card.oauth_token_id, page)

@@ -1,0 +1,118 @@
+"""What every flow step gets: the org's task, the two browser tabs, identities, capture and records."""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from playwright.async_api import Locator, Page
+
+from robot.capture import Capture
+from robot.config import Settings
+from robot.errors import FinalError, TransientError
+from robot.identity import Identity
+
+log = logging.getLogger("vcs_robot")
+
+
+@dataclass
+class OrgTask:
+    """One organization to connect, with the names the docs ask for."""
+
+    org: str
+    app_name: str = ""
+    provider_name: str = "Azure DevOps Services"
+    company_name: str = "HashiCorp"
+    application_website: str = ""
+
+    def __post_init__(self):
+        self.app_name = self.app_name or f"Terraform Cloud ({self.org})"
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str = "started"
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class OrgResult:
+    org: str
+    status: str = "pending"  # connected | failed | pending
+    app_id: str = ""
+    callback_url: str = ""
+    oauth_client_id: str = ""
+    oauth_token_id: str = ""
+    verified: bool = False
+    error: str = ""
+    error_kind: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    screenshots: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class FlowContext:
+    task: OrgTask
+    settings: Settings
+    tfc_page: Page
+    ado_page: Page
+    tfc: Identity
+    azure: Identity
+    capture: Capture
+    result: OrgResult
+    journal: object | None = None  # robot.journal.Journal
+    _current: StepRecord | None = None
+
+    def note(self, text: str) -> None:
+        """A remark on the current step (what was found, what was reused)."""
+        if self._current:
+            self._current.notes.append(text)
+        log.info("%s: %s: %s", self.task.org, self._current.name if self._current else "-", text)
+
+    def remember(self, **values) -> None:
+        """Stores values the next steps and a resumed run need (App ID, callback URL, token id)."""
+        for key, value in values.items():
+            setattr(self.result, key, value)
+        if self.journal and self._current:
+            self.journal.record(self.task.org, self._current.name, "progress",
+                                **{_JOURNAL_FIELDS[k]: v for k, v in values.items() if k in _JOURNAL_FIELDS})
+
+    async def shot(self, step: str, page: Page, parts: dict[str, Locator] | None = None,
+                   masks: list[Locator] | None = None) -> None:
+        await self.capture.shot(step, page, parts, masks)
+
+    @asynccontextmanager
+    async def step(self, name: str):
+        """Times a docs step and records its start and end in the result and the journal."""
+        record = StepRecord(name)
+        self.result.steps.append(record)
+        self._current = record
+        if self.journal:
+            self.journal.record(self.task.org, name, "started")
+        start = time.perf_counter()
+        try:
+            yield record
+        except BaseException as e:
+            record.status = "failed"
+            record.error = str(e).splitlines()[0] if str(e) else type(e).__name__
+            kind = "final" if isinstance(e, FinalError) else "transient"
+            if self.journal:
+                status = "interrupted" if not isinstance(e, Exception) else "failed"
+                self.journal.record(self.task.org, name, status, error=record.error, error_kind=kind,
+                                    seconds=time.perf_counter() - start)
+            raise
+        finally:
+            record.seconds = round(time.perf_counter() - start, 3)
+            self._current = None
+        record.status = "done"
+        if self.journal:
+            self.journal.record(self.task.org, name, "done", seconds=record.seconds, detail="; ".join(record.notes))
+
+
+_JOURNAL_FIELDS = {"app_id": "app_id", "callback_url": "callback_url",
+                   "oauth_client_id": "client_id", "oauth_token_id": "token_id"}

@@ -1,0 +1,153 @@
+"""Runs the docs flow for organizations: one browser, one context per org, sessions signed in once."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.async_api import Browser, BrowserContext
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
+
+from flows.context import FlowContext, OrgResult, OrgTask
+from flows.docs_page import connect_org
+from robot.pages.ado.profile import ProfilePage
+from robot.pages.tfc.vcs_providers import VcsProvidersPage
+
+from . import browser as browsers
+from .capture import Capture, Manifest, load_manifest
+from .config import Settings
+from .errors import FinalError, TransientError
+from .secrets import redact
+from .sessions import SessionStore
+from .traces import scrub_zip
+
+log = logging.getLogger("vcs_robot")
+
+
+@dataclass
+class RunOptions:
+    out: Path
+    workers: int = 1
+    headless: bool = True
+    step_screenshots: bool = True
+    doc_images: bool = True
+    attempts: int = 3  # per org, for transient faults
+    trace: bool = False
+    browser_endpoint: str | None = None
+    journal: object | None = None
+    on_update: object | None = None  # callable(org, status) for progress displays
+    stats: dict = field(default_factory=lambda: {"sign_ins": 0})
+
+
+async def run_orgs(settings: Settings, tasks: list[OrgTask], options: RunOptions) -> list[OrgResult]:
+    """Connects every task's org; one org's failure never stops the others."""
+    manifest = load_manifest()
+    async with async_playwright() as playwright:
+        if options.browser_endpoint:
+            browser = await browsers.connect(playwright, options.browser_endpoint)
+        else:
+            browser = await browsers.launch(playwright, headless=options.headless)
+        try:
+            state = await sign_in_once(browser, settings, tasks[0].org, manifest)
+            limit = asyncio.Semaphore(max(1, options.workers))
+
+            async def one(index: int, task: OrgTask) -> OrgResult:
+                async with limit:
+                    return await run_org(browser, settings, task, state, manifest, options, docs=index == 0)
+
+            return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tasks))))
+        finally:
+            await browser.close()
+
+
+def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
+    """Same window, scale, locale, zone and colours everywhere: screenshots are reproducible."""
+    return dict(viewport=manifest.viewport, device_scale_factor=manifest.device_scale_factor,
+                locale="en-US", timezone_id="UTC", color_scheme="light", reduced_motion="reduce",
+                storage_state=storage_state)
+
+
+async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> dict:
+    """Signs in to both sites (or confirms the stored sessions still work) and returns the state.
+
+    Done once per run and account pair, so orgs running in parallel never race for a TOTP code.
+    """
+    store = SessionStore(settings.state_dir)
+    context = await browser.new_context(**context_args(manifest, store.load(settings)))
+    try:
+        tfc_page, ado_page = await context.new_page(), await context.new_page()
+        await asyncio.gather(
+            VcsProvidersPage(tfc_page, settings.tfc_identity()).open(settings.tfc_url, org),
+            ProfilePage(ado_page, settings.azure_identity()).open(settings.azure_devops_url),
+        )
+        state = await context.storage_state()
+        store.save(settings, state)
+        return state
+    finally:
+        await context.close()
+
+
+async def run_org(browser: Browser, settings: Settings, task: OrgTask, state: dict, manifest: Manifest,
+                  options: RunOptions, docs: bool) -> OrgResult:
+    result = OrgResult(task.org)
+    started = time.perf_counter()
+    capture = Capture(options.out / task.org, options.out / "docs", manifest,
+                      steps=options.step_screenshots, docs=docs and options.doc_images)
+    _update(options, task.org, "running")
+    for attempt in range(1, options.attempts + 1):
+        context = await browser.new_context(**context_args(manifest, state))
+        if options.trace:
+            await context.tracing.start(screenshots=False, snapshots=True, sources=False)
+        ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),
+                          settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
+        try:
+            await connect_org(ctx)
+            result.status, result.error, result.error_kind = "connected", "", ""
+            break
+        except FinalError as e:
+            _failed(result, e, "final")
+            await _failure_screenshot(ctx, options.out / task.org)
+            break
+        except (TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
+            _failed(result, e, "transient")
+            await _failure_screenshot(ctx, options.out / task.org)
+            log.warning("%s: attempt %d failed (%s)%s", task.org, attempt, result.error,
+                        ": retrying" if attempt < options.attempts else "")
+        finally:
+            if options.trace:
+                path = options.out / task.org / f"trace-{attempt}.zip"
+                await context.tracing.stop(path=path)
+                scrub_zip(path)
+            await context.close()
+    result.screenshots = capture.written
+    result.seconds = round(time.perf_counter() - started, 3)
+    if options.journal:
+        options.journal.record(task.org, "org", "done" if result.status == "connected" else "failed",
+                               error=result.error, error_kind=result.error_kind, seconds=result.seconds)
+    _update(options, task.org, result.status)
+    return result
+
+
+def _failed(result: OrgResult, error: Exception, kind: str) -> None:
+    result.status = "failed"
+    result.error = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    result.error_kind = kind
+
+
+async def _failure_screenshot(ctx: FlowContext, folder: Path) -> None:
+    """Both tabs as they were, every form field masked (a secret may be in one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, page in (("tfc", ctx.tfc_page), ("ado", ctx.ado_page)):
+        try:
+            await page.screenshot(path=folder / f"failure-{name}.png", mask=[page.locator("input, textarea")],
+                                  timeout=5_000)
+        except PlaywrightError:
+            pass
+
+
+def _update(options: RunOptions, org: str, status: str) -> None:
+    if options.on_update:
+        options.on_update(org, status)

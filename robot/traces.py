@@ -1,0 +1,26 @@
+"""Playwright traces record what was typed and every response body: scrub secrets out of them.
+
+Traces are taken without screenshots (pixels cannot be scrubbed); every text entry of the zip has
+each registered secret value replaced by a mask.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+from .secrets import redact
+
+
+def scrub_zip(path: Path) -> None:
+    """Rewrites the zip at `path` with every registered secret value masked in every entry."""
+    if not path.exists():
+        return
+    tmp = path.with_suffix(".scrubbing")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            text = data.decode("utf-8", errors="surrogateescape")
+            cleaned = redact(text)
+            dst.writestr(item, cleaned.encode("utf-8", errors="surrogateescape") if cleaned != text else data)
+    os.replace(tmp, path)
