@@ -51,7 +51,10 @@ async def run_orgs(settings: Settings, tasks: list[OrgTask], options: RunOptions
         else:
             browser = await browsers.launch(playwright, headless=options.headless)
         try:
-            state = await sign_in_once(browser, settings, tasks[0].org, manifest)
+            try:
+                state = await sign_in_once(browser, settings, tasks[0].org, manifest, options.attempts)
+            except FinalError as e:  # wrong credentials: every org fails for the same reason
+                return [_refused(task, e, options) for task in tasks]
             limit = asyncio.Semaphore(max(1, options.workers))
 
             async def one(index: int, task: OrgTask) -> OrgResult:
@@ -70,11 +73,22 @@ def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
                 storage_state=storage_state)
 
 
-async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> dict:
+async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest,
+                       attempts: int = 3) -> dict:
     """Signs in to both sites (or confirms the stored sessions still work) and returns the state.
 
     Done once per run and account pair, so orgs running in parallel never race for a TOTP code.
     """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _sign_in(browser, settings, org, manifest)
+        except (TransientError, PlaywrightError, OSError) as e:
+            if attempt == attempts:
+                raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
+            log.warning("sign-in attempt %d failed: %s", attempt, redact(str(e).splitlines()[0]))
+
+
+async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> dict:
     store = SessionStore(settings.state_dir)
     context = await browser.new_context(**context_args(manifest, store.load(settings)))
     try:
@@ -127,6 +141,15 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, state: di
     if options.journal:
         options.journal.record(task.org, "org", "done" if result.status == "connected" else "failed",
                                error=result.error, error_kind=result.error_kind, seconds=result.seconds)
+    _update(options, task.org, result.status)
+    return result
+
+
+def _refused(task: OrgTask, error: Exception, options: RunOptions) -> OrgResult:
+    result = OrgResult(task.org)
+    _failed(result, error, "final")
+    if options.journal:
+        options.journal.record(task.org, "sign_in", "failed", error=result.error, error_kind="final")
     _update(options, task.org, result.status)
     return result
 

@@ -1,0 +1,43 @@
+"""Shared fixtures: a fresh sandbox per test (real HTTP on loopback) and a way to run the robot on it."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sandbox():
+    from robot.sandbox.server import Sandbox
+    from robot.sandbox.world import SandboxOptions
+    with Sandbox(SandboxOptions(render_delay_ms=(20, 80))) as sb:
+        yield sb
+
+
+def robot_settings(env: dict, state_dir: Path):
+    from robot.config import load_settings
+    return load_settings(environ=env, env_file=None, overrides={"state_dir": state_dir})
+
+
+def run_robot(env: dict, out: Path, orgs, **options):
+    """Runs the docs flow in-process for `orgs` against the sites named in `env`."""
+    from flows.context import OrgTask
+    from robot.runner import RunOptions, run_orgs
+    settings = robot_settings(env, out / ".state")
+    tasks = [o if isinstance(o, OrgTask) else OrgTask(o) for o in orgs]
+    return asyncio.run(run_orgs(settings, tasks, RunOptions(out=out, **options)))
+
+
+def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
+    """Runs `vcs-robot` as a user would, in a child process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
+    full_env["XDG_CACHE_HOME"] = str((cwd or ROOT) / ".cache")  # the robot's sessions stay in the test
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "robot.cli", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=timeout)
