@@ -79,7 +79,7 @@ def _check_url(value: str, example: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         raise _Invalid(f'"{value}" is not a valid URL', f"use e.g. {example}") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https"):
         raise _Invalid(f'"{value}" is not an http(s) URL', f"use e.g. {example}")
     if not host:
         raise _Invalid(f'"{value}" has no host name', f"use e.g. {example}")
@@ -87,7 +87,7 @@ def _check_url(value: str, example: str) -> str:
         if parts.password:
             _secrets.register(unquote(parts.password))
             _secrets.register(parts.password)
-        raise _Invalid("a URL must not contain a user name or password",
+        raise _Invalid("contains a user name or password",
                        "remove the user:password@ part and set the credentials separately")
     if any(ch.isspace() for ch in text):
         raise _Invalid(f'"{value}" contains white space', f"use e.g. {example}")
@@ -516,6 +516,14 @@ class _FileErrors:
         return self.at(self.lines.line(path, key=key), _field_path(path), problem, fix)
 
 
+URL_FIELDS = ("url", "application_website", "company_website")
+
+
+def _site_of(path: Sequence[Any], errors: _FileErrors) -> str | None:
+    node, key = errors.lines.node(list(path[:2]) + ["site"])
+    return node.value if key is not None and isinstance(node.value, str) else None
+
+
 def _schema_error_to_badinput(err, errors: _FileErrors, schema: dict) -> BadInput:
     path = list(err.absolute_path)
     last = path[-1] if path else None
@@ -549,6 +557,10 @@ def _schema_error_to_badinput(err, errors: _FileErrors, schema: dict) -> BadInpu
         want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected if t != "null")
         fix = "quote it" if "string" in expected and isinstance(instance, (int, float, bool)) else \
             f"write {want}"
+        if path == ["organizations"]:
+            fix = "write a list of entries such as - name: ORG"
+        elif len(path) == 2 and path[0] == "organizations" and isinstance(instance, (str, int)):
+            fix = f"write - name: {instance}"
         if not path and not isinstance(instance, dict):
             return errors.at(1, "", f"the file must hold a mapping (defaults, accounts, organizations), "
                                     f"not {_type_of(instance)}", "start with organizations:")
@@ -564,10 +576,22 @@ def _schema_error_to_badinput(err, errors: _FileErrors, schema: dict) -> BadInpu
         return errors.field(path, "is empty", "write a value or remove the key")
     if validator == "maxLength":
         return errors.field(path, f"is longer than {err.validator_value} characters", "shorten it")
+    if validator in ("pattern", "minLength") and last in URL_FIELDS and isinstance(instance, str):
+        on_azure = path[0] == "accounts" and _site_of(path, errors) == "azure"
+        example = DEFAULT_AZURE_DEVOPS_URL if on_azure else DEFAULT_TFC_URL
+        try:
+            _check_url(instance, example)
+        except _Invalid as exc:
+            return errors.field(path, exc.problem, exc.fix)
+        return errors.field(path, f'"{instance}" is not an http(s) URL', f"use e.g. {example}")
     if validator == "pattern":
         shown = instance if last not in SECRET_FIELDS else "(hidden)"
         return errors.field(path, f'"{shown}" is not allowed here',
                             _FIXES.get(last, f"match the pattern {err.validator_value}"))
+    if validator in ("oneOf", "anyOf") and last in SECRET_FIELDS + ("username",) and isinstance(instance, dict) \
+            and isinstance(instance.get("env"), str) and not ENV_NAME_RE.match(instance["env"]) \
+            and set(instance) == {"env"}:
+        return errors.field(path, f'"{instance["env"]}" is not a valid variable name', _FIXES["env"])
     if validator in ("oneOf", "anyOf") and last in SECRET_FIELDS:
         return errors.field(path, f"must be {{env: VARIABLE_NAME}}, not {_type_of(instance)}",
                             "write {env: VARIABLE_NAME} and set the variable")
@@ -621,6 +645,8 @@ def load_plan(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "syntax error"
+        if exc.context and problem.startswith("but "):
+            problem = f"{exc.context} {problem}"
         col = f" (column {mark.column + 1})" if mark else ""
         raise plain.at(line, "", f"not valid YAML: {problem}{col}", "fix the YAML syntax on that line") from None
     except yaml.YAMLError as exc:
@@ -744,7 +770,7 @@ def load_plan(
                 raise errors.field(base + [key], f'no account named "{ref}" (known: {known})',
                                    "add it under accounts: or fix the name")
             if accounts[ref].site != site:
-                raise errors.field(base + [key], f'account "{ref}" is a {accounts[ref].site} account, '
+                raise errors.field(base + [key], f'account "{ref}" is {"an" if accounts[ref].site == "azure" else "a"} {accounts[ref].site} account, '
                                                  f"not a {site} one",
                                    f"name an account with site: {site}")
             chosen[site] = accounts[ref]
