@@ -1,0 +1,128 @@
+"""Terraform Cloud "Add VCS Provider" page, seed generation (2019-2020):
+`/app/<org>/settings/version-control/add`, a drop-down of providers and the provider's text fields.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.async_api import Locator, Page, expect
+
+from ...errors import DriftError, FinalError
+from ...locate import Candidate, Where, css, find, names, role
+from ...secrets import Secret, redact
+
+SITE = "Terraform Cloud"
+WHERE = Where(SITE, "add VCS provider")
+LIST_PATH_SUFFIX = "/settings/version-control"
+PROVIDER_LABELS = ("VCS Provider", "VCS provider", "Provider", "Select a VCS provider")
+PROVIDER_PLACEHOLDER = "Select a VCS provider"
+ADO_SERVICES = "Azure DevOps Services"
+NAME_LABELS = ("Name", "Display name", "Name (Optional)", "Name (optional)")
+APP_ID_LABELS = ("App ID", "Application ID", "App Id")
+SECRET_LABELS = ("Client Secret", "Client secret")
+CREATE_BUTTONS = ("Create VCS provider", "Create VCS Provider", "Create provider", "Add VCS provider")
+LIST_HEADINGS = ("VCS Providers", "VCS providers")
+NAME_CSS = 'input[name="oauth_client[name]"], input[name="name"]'
+APP_ID_CSS = 'input[name="oauth_client[key]"], input[name="key"]'
+SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name="secret"], textarea[name*="secret" i], input[name*="secret" i]'
+ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .invalid-feedback'
+SEEN = "data-robot-seen"
+TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 30_000
+
+
+def _visible_label(*variants: str) -> Candidate:
+    return Candidate(f'visible label~"{"|".join(variants)}"',
+                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
+
+
+class AddVcsProviderPage:
+    def __init__(self, page: Page):
+        self.page = page
+
+    def _combo_candidates(self) -> tuple[Candidate, ...]:
+        return (role("combobox", *PROVIDER_LABELS), css('[role="combobox"]'), css('[aria-haspopup="listbox"]'),
+                css("main select, form select"))
+
+    async def wait_ready(self) -> None:
+        """Waits until the provider drop-down is shown."""
+        await find(self.page, WHERE, "open", "VCS provider drop-down", *self._combo_candidates())
+
+    async def choose_provider(self, label: str = ADO_SERVICES) -> None:
+        """Opens the drop-down, picks `label`, and checks that it is shown as chosen."""
+        step = f"choose {label}"
+        combo = await find(self.page, WHERE, step, "VCS provider drop-down", *self._combo_candidates())
+        if await combo.evaluate("e => e.tagName.toLowerCase()") == "select":
+            await combo.select_option(label=label)
+            chosen = await combo.evaluate("s => s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : ''")
+            if chosen.strip().lower() != label.lower():
+                raise DriftError(SITE, WHERE.page, step, f'option "{label}" shown as chosen', ["select"], self.page.url)
+            return
+        if await combo.get_attribute("aria-expanded") != "true":
+            await combo.click()
+        option = await find(self.page, WHERE, step, f'option "{label}"', role("option", label),
+                            Candidate(f'[role=listbox] text "{label}"',
+                                      lambda s: s.locator('[role="listbox"]').get_by_text(names(label))))
+        await option.click()
+        try:
+            await expect(combo).to_contain_text(re.compile(re.escape(label), re.IGNORECASE), timeout=TIMEOUT_MS)
+            await expect(combo).not_to_contain_text(PROVIDER_PLACEHOLDER, timeout=TIMEOUT_MS)
+        except AssertionError:
+            raise DriftError(SITE, WHERE.page, step, f'"{label}" shown as chosen in the drop-down',
+                             ["combobox text"], self.page.url) from None
+
+    async def fill(self, name: str | None, app_id: str, client_secret: Secret) -> None:
+        """Fills the Azure DevOps Services fields (the provider must be chosen first)."""
+        if not isinstance(client_secret, Secret):
+            raise TypeError("client_secret must be a Secret")
+        name_field = await find(self.page, WHERE, "fill", "Name field", _visible_label(*NAME_LABELS), css(NAME_CSS))
+        app_field = await find(self.page, WHERE, "fill", "App ID field", _visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
+        secret_field = await find(self.page, WHERE, "fill", "Client Secret field",
+                                  _visible_label(*SECRET_LABELS), css(SECRET_CSS))
+        await name_field.fill(name or "")
+        await app_field.fill(app_id)
+        await secret_field.fill(client_secret.reveal())
+
+    def _on_list(self) -> bool:
+        return urlsplit(self.page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
+
+    async def submit(self) -> None:
+        """Clicks "Create VCS provider"; returns when back on the VCS Providers list.
+
+        Raises FinalError with the site's validation message when the form is refused.
+        """
+        button = await find(self.page, WHERE, "submit", '"Create VCS provider" button', role("button", *CREATE_BUTTONS),
+                            css('form button[type="submit"]'))
+        # messages already on the page are not the answer to this click
+        await self.page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))",
+                                 ALERT_CSS)
+        fresh_alert = self.page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
+        list_heading = self.page.get_by_role("heading", name=names(*LIST_HEADINGS))
+        await button.click()
+        try:
+            await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
+        except Exception:
+            raise DriftError(SITE, WHERE.page, "submit", "the VCS Providers list or a validation message",
+                             [f'heading~"{"|".join(LIST_HEADINGS)}"', ALERT_CSS], self.page.url) from None
+        if self._on_list() and await list_heading.count():
+            return
+        messages: list[str] = []
+        for text in await fresh_alert.all_inner_texts():
+            text = re.sub(r"\s+", " ", text).strip()
+            if text and not any(text in m for m in messages):
+                messages = [m for m in messages if m not in text] + [text]
+        raise FinalError(redact("Terraform Cloud refused the VCS provider: " + ("; ".join(messages) or "no reason shown")))
+
+    def submit_button(self) -> Locator:
+        """The "Create VCS provider" button (for screenshots)."""
+        return self.page.get_by_role("button", name=names(*CREATE_BUTTONS)).first
+
+    def form(self) -> Locator:
+        """The provider form (for the screenshot's framing)."""
+        page = self.page
+        return page.locator("form").filter(has=page.get_by_role("combobox")).or_(page.locator("main form")).first
+
+    def secret_locators(self) -> list[Locator]:
+        """Every element showing the client secret (to mask in screenshots)."""
+        return [self.page.get_by_label(names(*SECRET_LABELS)), self.page.locator(SECRET_CSS)]

@@ -1,0 +1,105 @@
+"""Terraform Cloud sign-in: `/session` (user name or email + password), then `/session/two-factor`
+(a TOTP code) when two-factor authentication is on. Works against app.terraform.io and Terraform
+Enterprise alike: only the base URL differs.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.async_api import Page
+
+from ...errors import SignInRefused
+from ...identity import Identity
+from ...locate import Candidate, Where, css, find, label, names, present, role
+from ...secrets import redact
+
+SITE = "Terraform Cloud"
+WHERE = Where(SITE, "sign-in")
+SIGN_IN_PATH = "/session"
+SIGN_IN_PATHS = ("/session", "/login", "/sso/sign-in")  # and everything under them
+USERNAME_LABELS = ("Username or email", "Username or Email", "Email or username", "Username", "Email",
+                   "Email address")
+PASSWORD_LABELS = ("Password",)
+SIGN_IN_BUTTONS = ("Sign in", "Sign In", "Log in", "Log In")
+CODE_LABELS = ("Authentication code", "Authentication Code", "Two-factor authentication code",
+               "Two-factor code", "Verification code", "Code")
+VERIFY_BUTTONS = ("Verify", "Verify code", "Submit", "Continue", "Sign in")
+USERNAME_CSS = 'input[name="user[login]"], input[autocomplete="username"], input[name="username"]'
+PASSWORD_CSS = 'input[type="password"]'
+CODE_CSS = 'input[name="code"], input[autocomplete="one-time-code"], input[name="otp"]'
+ERROR_CSS = '.flash.alert, .flash-error, .alert-error, .alert-danger'
+NAVIGATION_TIMEOUT_MS = 30_000
+
+
+def _alert() -> Candidate:
+    return Candidate("role=alert", lambda s: s.get_by_role("alert"))
+
+
+class TfcSignIn:
+    def __init__(self, page: Page, identity: Identity):
+        self.page = page
+        self.identity = identity
+
+    async def is_showing(self) -> bool:
+        """True while the browser is on one of the sign-in pages."""
+        path = urlsplit(self.page.url).path.rstrip("/") or "/"
+        return any(path == p or path.startswith(p + "/") for p in SIGN_IN_PATHS)
+
+    async def sign_in(self) -> None:
+        """Signs in (password, then a fresh TOTP code when asked) until the sign-in pages are left.
+
+        Raises SignInRefused with the site's message. A refused code is retried once with a code of a
+        later window (it may have been used already by someone else); a second refusal is final.
+        """
+        password_sent = False
+        codes_sent = 0
+        while await self.is_showing():
+            username, code = await self._form()
+            if username is not None:
+                if password_sent:
+                    raise SignInRefused(await self._refusal("the user name or password was refused"))
+                await username.fill(self.identity.username)
+                password = await find(self.page, WHERE, "password", "password field",
+                                      label(*PASSWORD_LABELS), css(PASSWORD_CSS))
+                await password.fill(self.identity.password.reveal())
+                await self._submit("sign in", SIGN_IN_BUTTONS)
+                password_sent = True
+            else:
+                if self.identity.totp is None:
+                    raise SignInRefused("Terraform Cloud asks for a two-factor code but no TOTP secret is configured "
+                                        "(set TFC_TOTP_SECRET)")
+                if codes_sent >= 2:
+                    raise SignInRefused(await self._refusal("the two-factor code was refused"))
+                if codes_sent == 1:
+                    self.identity.totp.mark_current_used()
+                fresh = await self.identity.totp.fresh_code()
+                await code.fill(fresh.reveal())
+                await self._submit("two-factor code", VERIFY_BUTTONS)
+                codes_sent += 1
+
+    async def _form(self):
+        """Waits for the password form or the code form; returns (username field, None) or (None, code field)."""
+        username_c = (label(*USERNAME_LABELS), css(USERNAME_CSS))
+        code_c = (label(*CODE_LABELS), css(CODE_CSS))
+        await find(self.page, WHERE, "sign-in form", "user name or authentication code field", *username_c, *code_c)
+        code = await present(self.page, *code_c)
+        if code is not None and await code.is_visible():
+            return None, code
+        return await present(self.page, *username_c), None
+
+    async def _submit(self, step: str, buttons: tuple[str, ...]) -> None:
+        button = await find(self.page, WHERE, step, f'"{buttons[0]}" button', role("button", *buttons),
+                            css('form button[type="submit"], form input[type="submit"]'))
+        async with self.page.expect_navigation(wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS):
+            await button.click()
+
+    async def _refusal(self, fallback: str) -> str:
+        """The site's own message for a refusal (never contains what was typed), or `fallback`."""
+        try:
+            await find(self.page, WHERE, "refusal", "error message", _alert(), css(ERROR_CSS), timeout=5_000)
+        except Exception:  # noqa: BLE001 - no message shown: say what was refused
+            return f"Terraform Cloud: {fallback}"
+        alert = await present(self.page, _alert(), css(ERROR_CSS))
+        message = re.sub(r"\s+", " ", (await alert.inner_text()).strip()) if alert else ""
+        return redact(message) or f"Terraform Cloud: {fallback}"
