@@ -278,6 +278,8 @@ def _settings_from(env: Mapping[str, str], environ, overrides, require: set[str]
     values: dict[str, Any] = {name: env.get(name) for name in ENV_VARS}
     options: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
+        if value is None:  # None leaves the setting as the environment has it
+            continue
         name = key.upper()
         if name in values:
             values[name] = value
@@ -305,9 +307,7 @@ def _settings_from(env: Mapping[str, str], environ, overrides, require: set[str]
             return None
         try:
             return checker(value, *args)
-        except _Invalid as exc:
-            if name in SECRET_VARS:
-                raise _bad(f"{name} {exc.problem}: {exc.fix}") from None
+        except _Invalid as exc:  # problems never quote a secret's value
             raise _bad(f"{name} {exc.problem}: {exc.fix}") from None
 
     out: dict[str, Any] = {
@@ -378,6 +378,7 @@ class Plan:
     defaults: Defaults
     accounts: dict[str, Account]
     orgs: list[OrgSpec]
+    _identities: dict = field(default_factory=dict, repr=False, compare=False)
 
     def names(self) -> list[str]:
         return [org.name for org in self.orgs]
@@ -390,10 +391,9 @@ class Plan:
 
     def identity(self, account: Account) -> Identity:
         """One Identity per account (so one TOTP source and one session per account)."""
-        cache = self.__dict__.setdefault("_identities", {})
-        if account.key not in cache:
-            cache[account.key] = account.identity(self.settings.state_dir)
-        return cache[account.key]
+        if account.key not in self._identities:
+            self._identities[account.key] = account.identity(self.settings.state_dir)
+        return self._identities[account.key]
 
 
 _SCHEMA_CACHE: dict[str, Any] = {}
@@ -421,7 +421,8 @@ class _Lines:
     def __init__(self, root):
         self.root = root
 
-    def node(self, path: Sequence[Any], key: bool = False):
+    def node(self, path: Sequence[Any]):
+        """(node at path, its key node or None); the deepest node found when the path goes further."""
         import yaml
 
         node, last_key = self.root, None
@@ -441,6 +442,7 @@ class _Lines:
         return node, last_key
 
     def line(self, path: Sequence[Any], key: bool = False) -> int:
+        """The line of the value at `path` (or of its key, with key=True)."""
         node, key_node = self.node(path)
         target = key_node if (key and key_node is not None) else node
         return target.start_mark.line + 1 if target is not None else 1

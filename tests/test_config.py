@@ -707,7 +707,8 @@ def test_bad_shard(spec):
     with pytest.raises(BadInput) as info:
         parse_shard(spec)
     message = str(info.value)
-    assert message.startswith("--shard") and "\n" not in message and "K/N" in message or "between 1 and N" in message
+    assert message.startswith(f'--shard "{spec}" ') and "\n" not in message
+    assert "write e.g. --shard 1/4" in message or "K must be between 1 and N" in message
 
 
 def test_shard_of_is_stable_and_a_partition():
@@ -758,3 +759,16 @@ def test_select_orgs_unknown_only():
 def test_select_orgs_bad_shard():
     with pytest.raises(BadInput):
         select_orgs(["a"], shard="3/2")
+
+
+def test_sandbox_style_overrides():
+    sandbox = {"TFC_URL": "http://127.0.0.1:41001", "TFC_USERNAME": "sandbox-admin", "TFC_PASSWORD": "sandbox-pw-1",
+               "TFC_TOTP_SECRET": AZ_TOTP, "TFC_TOKEN": "sandbox.atlasv1.0123", "AZURE_DEVOPS_URL": "http://127.0.0.1:41002/me",
+               "AZURE_USERNAME": "admin@contoso.onmicrosoft.com", "AZURE_PASSWORD": "sandbox-pw-2",
+               "AZURE_TOTP_SECRET": TFC_TOTP, "headless": None}
+    s = load_settings(environ={}, env_file=None, overrides=sandbox)
+    assert s.tfc_url == "http://127.0.0.1:41001" and s.azure_devops_url == "http://127.0.0.1:41002/me"
+    assert s.tfc_token.reveal() == "sandbox.atlasv1.0123" and s.headless is True
+    plan = load_plan(EXAMPLE, environ={}, env_file=None, overrides=sandbox)
+    assert plan.orgs[0].application_website == "http://127.0.0.1:41001"
+    assert plan.orgs[0].tfc.url == "http://127.0.0.1:41001"
