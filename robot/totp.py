@@ -7,6 +7,7 @@ for the next one: the only wait in the robot that is on the clock, because the c
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import os
@@ -48,17 +49,19 @@ class TotpSource:
         if not self.ledger:
             return
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        data = {}
-        if self.ledger.exists():
+        with open(self.ledger.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # processes sharing a state folder (shards) take turns
+            data = {}
             try:
                 data = json.loads(self.ledger.read_text())
-            except ValueError:
-                data = {}
-        data[self.key] = max(counter, int(data.get(self.key, -1)))
-        tmp = self.ledger.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.chmod(tmp, 0o600)
-        tmp.replace(self.ledger)
+            except (OSError, ValueError):
+                pass
+            data[self.key] = max(counter, int(data.get(self.key, -1)))
+            tmp = self.ledger.with_name(f"{self.ledger.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(data))
+            tmp.replace(self.ledger)
 
     def last_used(self) -> int:
         return max(_last_used.get(self.key, -1), self._ledger_counter())

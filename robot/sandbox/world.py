@@ -18,7 +18,7 @@ import pyotp
 class SandboxOptions:
     seed: int = 1
     render_delay_ms: tuple[int, int] = (40, 200)  # client-side rendering delay of every page
-    orgs: tuple[str, ...] = ("example-org-1", "example-org-2", "example-org-3")
+    orgs: tuple[str, ...] = tuple(f"example-org-{n}" for n in range(1, 6))
     registration_closed: bool = False  # Azure DevOps refuses new OAuth apps (as since April 2025)
     tfc_ui: str = "seed"  # Terraform Cloud UI generation: "seed" (2019-2020) or "wizard"
     host: str = "127.0.0.1"
