@@ -24,7 +24,7 @@ from typing import Any
 
 from .secrets import registered_values
 
-STATUSES = ("started", "done", "failed", "skipped", "interrupted")
+STATUSES = ("started", "progress", "done", "failed", "skipped", "interrupted")  # progress: values found mid-step
 ENDED = ("done", "failed", "skipped", "interrupted")
 ERROR_KINDS = ("final", "transient")
 VALUE_FIELDS = ("app_id", "callback_url", "client_id", "token_id", "error", "error_kind", "seconds", "detail")
@@ -243,6 +243,8 @@ class Journal:
                 if event[name] is not None:
                     setattr(state, name, event[name])
             step, status = event["step"], event["status"]
+            if status == "progress":
+                continue
             state.step_status.pop(step, None)  # keep the dict ordered by latest event
             state.step_status[step] = status
             state.last_step, state.last_status = step, status
