@@ -9,11 +9,13 @@ import json
 
 from aiohttp import web
 
+from .common import new_app
 from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, OAuthClient, OAuthToken
 
 JSONAPI = "application/vnd.api+json"
 UNAUTHORIZED = {"errors": [{"status": "401", "title": "unauthorized"}]}
 NOT_FOUND = {"errors": [{"status": "404", "title": "not found"}]}
+USER = web.RequestKey("user", str)
 RATE_LIMITED = {"errors": [{"detail": "You have exceeded the API's rate limit.", "status": 429,
                             "title": "Too many requests"}]}
 
@@ -37,7 +39,7 @@ async def _auth(request: web.Request, handler):
         return _json(UNAUTHORIZED, 401)
     if not state.api_rate_ok(token):
         return _json(RATE_LIMITED, 429)
-    request["user"] = user
+    request[USER] = user
     try:
         return await handler(request)
     except web.HTTPNotFound:
@@ -93,7 +95,7 @@ def _client_json(request, client: OAuthClient) -> dict:
 
 
 def _org(request):
-    org = _state(request).organization(request.match_info["org"], request["user"])
+    org = _state(request).organization(request.match_info["org"], request[USER])
     if not org:
         raise web.HTTPNotFound()
     return org
@@ -102,7 +104,7 @@ def _org(request):
 def _client(request) -> OAuthClient:
     state = _state(request)
     client = state.client(request.match_info["id"])
-    if not client or not state.organization(client.organization, request["user"]):
+    if not client or not state.organization(client.organization, request[USER]):
         raise web.HTTPNotFound()
     return client
 
@@ -110,7 +112,7 @@ def _client(request) -> OAuthClient:
 def _token(request) -> tuple[OAuthClient, OAuthToken]:
     state = _state(request)
     found = state.token(request.match_info["id"])
-    if not found or not state.organization(found[0].organization, request["user"]):
+    if not found or not state.organization(found[0].organization, request[USER]):
         raise web.HTTPNotFound()
     return found
 
@@ -156,7 +158,7 @@ async def create_client(request):
                               service_provider=provider, http_url=attrs.get("http-url"), api_url=attrs.get("api-url"))
     state.update_client(client, ado_org_name=ado_org,
                         organization_scoped=bool(attrs.get("organization-scoped", True)))
-    state.set_token(client, ado_org or request["user"], token_string, expires_in=0)
+    state.set_token(client, ado_org or request[USER], token_string, expires_in=0)
     return _json({"data": _client_json(request, client)}, 201)
 
 
@@ -177,7 +179,7 @@ async def update_client(request):
         changes["organization_scoped"] = bool(attrs["organization-scoped"])
     state.update_client(client, **changes)
     if attrs.get("oauth-token-string"):
-        state.set_token(client, client.ado_org_name or request["user"], attrs["oauth-token-string"], expires_in=0)
+        state.set_token(client, client.ado_org_name or request[USER], attrs["oauth-token-string"], expires_in=0)
     return _json({"data": _client_json(request, client)})
 
 
@@ -217,7 +219,7 @@ async def delete_token(request):
 
 async def account_details(request):
     state = _state(request)
-    username = request["user"]
+    username = request[USER]
     return _json({"data": {
         "id": state.user_ids[username],
         "type": "users",
@@ -228,8 +230,8 @@ async def account_details(request):
 
 
 def create_api(world) -> web.Application:
-    api = web.Application(middlewares=[_auth])
-    api["world"] = world
+    api = new_app(world)
+    api.middlewares.append(_auth)
     r = api.router
     r.add_get("/organizations/{org}/oauth-clients", list_clients)
     r.add_post("/organizations/{org}/oauth-clients", create_client)
