@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, expect
 
-from ...errors import FinalError
+from ...errors import DriftError, FinalError
 from ...identity import Identity
 from ...locate import Candidate, Where, css, find, names, present, role
 from ...secrets import redact
@@ -25,6 +25,7 @@ NOT_FOUND = re.compile(r"not found|\b404\b|doesn.t exist|could not be found", re
 ADD_BUTTONS = ("Add VCS Provider", "Add a VCS Provider", "Add VCS provider", "Add a VCS provider")
 CONNECT_BUTTONS = ("Connect organization {org}", "Connect organization `{org}`", "Connect organization",
                    "Connect {org}")
+CONNECT_PREFIX = re.compile(r"^\s*Connect organization\b", re.IGNORECASE)
 EMPTY_TEXT = re.compile(r"No VCS providers|haven.t (?:added|connected) any VCS providers", re.IGNORECASE)
 CALLBACK_TEXT = re.compile(r"Callback URL", re.IGNORECASE)
 CARD_CSS = ".vcs-card, .oauth-client, [data-test-oauth-client], li.vcs-provider"
@@ -97,6 +98,14 @@ class VcsProvidersPage:
         await find(self.page, WHERE, "open", "the list of VCS providers (or its empty state)",
                    Candidate("cards", lambda s: self._cards()),
                    Candidate(f"text~{EMPTY_TEXT.pattern}", lambda s: s.get_by_text(EMPTY_TEXT)))
+        # the page has finished its work when its buttons are usable (steady screenshots, no dead clicks)
+        buttons = self.page.get_by_role("button", name=CONNECT_PREFIX)
+        for i in range(await buttons.count()):
+            try:
+                await expect(buttons.nth(i)).to_be_enabled(timeout=TIMEOUT_MS)
+            except AssertionError:
+                raise DriftError(SITE, WHERE.page, "open", "an enabled \"Connect organization\" button",
+                                 [f"role=button name~{CONNECT_PREFIX.pattern}"], self.page.url) from None
 
     def _cards(self) -> Locator:
         page = self.page
@@ -120,7 +129,8 @@ class VcsProvidersPage:
             page.get_by_role("button", name=names(*ADD_BUTTONS))).first
 
     async def clients(self) -> list[ProviderCard]:
-        """Every OAuth client shown on the page."""
+        """Every OAuth client shown on the page (once the page has finished rendering)."""
+        await self.wait_ready()
         cards = self._cards()
         result = []
         for i in range(await cards.count()):
