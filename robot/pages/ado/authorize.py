@@ -1,0 +1,111 @@
+"""Azure DevOps OAuth authorize page (app.vssps.visualstudio.com/oauth2/authorize): "Accept" / "Deny".
+
+Reached by following Terraform Cloud's "Connect organization" link. It may first send the browser to
+Microsoft sign-in; a redirect_uri that does not match the app's callback URL gives an error page
+(Microsoft: 400; HashiCorp's doc: "a 404 error").
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.async_api import Locator, Page
+
+from ...errors import DriftError
+from ...identity import Identity
+from ...locate import names
+from ..microsoft.sign_in import MicrosoftSignIn, race
+
+SITE = "Azure DevOps"
+PAGE = "Authorize application"
+WAIT_TIMEOUT_MS = 60_000
+ACCEPT = ("Accept", "Allow")
+ACCEPT_CSS = "#accept-button"
+DENY = ("Deny", "Cancel")
+DENY_CSS = "#deny-button"
+MISMATCH_TEXT = re.compile(r"(redirect_uri|redirect uri|callback url).{0,200}(does not match|doesn't match|mismatch)"
+                           r"|(does not match|mismatch).{0,200}(redirect_uri|redirect uri|callback url)",
+                           re.IGNORECASE | re.DOTALL)
+NOT_FOUND_HEADING = re.compile(r"^\s*404\b", re.IGNORECASE)  # the docs' "404 error": a wrong callback URL
+ERROR_HEADING = re.compile(r"\b(400|401|403|404|500)\b|error|bad request|not found|went wrong|expired",
+                           re.IGNORECASE)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class AuthorizePage:
+    def __init__(self, page: Page, identity: Identity):
+        self.page = page
+        self.identity = identity
+        self._origin: str | None = None
+
+    # ---- locators ------------------------------------------------------------------------------
+    def accept_button(self) -> Locator:
+        p = self.page
+        return p.get_by_role("button", name=names(*ACCEPT)).or_(p.locator(ACCEPT_CSS)).first
+
+    def deny_button(self) -> Locator:
+        p = self.page
+        return p.get_by_role("button", name=names(*DENY)).or_(p.locator(DENY_CSS)).first
+
+    def consent_panel(self) -> Locator:
+        """The smallest block holding the requested scopes and the Accept button."""
+        p = self.page
+        return (p.locator("section, form, article, main, div")
+                .filter(has=self.accept_button()).filter(has=p.get_by_role("listitem")).last)
+
+    def _mismatch(self) -> Locator:
+        p = self.page
+        return p.get_by_text(MISMATCH_TEXT).or_(p.get_by_role("heading", name=NOT_FOUND_HEADING)).filter(visible=True)
+
+    def _error(self) -> Locator:
+        p = self.page
+        return p.get_by_role("heading", level=1, name=ERROR_HEADING).filter(visible=True)
+
+    # ---- state ---------------------------------------------------------------------------------
+    async def wait(self) -> str:
+        """"consent", "callback_mismatch" or "error"; signs in first when the sign-in page shows."""
+        sign_in = MicrosoftSignIn(self.page, self.identity)
+        for _ in range(3):
+            outcome = await race({"consent": self.accept_button().wait_for(state="visible"),
+                                  "mismatch": self._mismatch().first.wait_for(state="visible"),
+                                  "error": self._error().first.wait_for(state="visible"),
+                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, WAIT_TIMEOUT_MS)
+            if outcome == "sign_in":
+                await sign_in.sign_in()
+                continue
+            if outcome is None:
+                break
+            self._origin = _origin(self.page.url)
+            if outcome in ("mismatch", "error"):
+                return "callback_mismatch" if await self._mismatch().count() else "error"
+            return "consent"
+        raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",
+                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], self.page.url)
+
+    async def requested_scopes(self) -> list[str]:
+        items = await self.consent_panel().get_by_role("listitem").all_inner_texts()
+        return [" ".join(t.split()) for t in items if t.strip()]
+
+    async def error_text(self) -> str:
+        for loc in (self._mismatch(), self.page.get_by_role("alert").filter(visible=True), self._error()):
+            if await loc.count():
+                return " ".join((await loc.first.inner_text()).split())[:500]
+        return " ".join((await self.page.locator("body").inner_text()).split())[:500]
+
+    # ---- actions -------------------------------------------------------------------------------
+    async def _leave_by(self, button: Locator) -> None:
+        origin = self._origin or _origin(self.page.url)
+        await button.click()
+        await self.page.wait_for_url(lambda url: _origin(url) != origin, wait_until="commit",
+                                     timeout=WAIT_TIMEOUT_MS)
+
+    async def accept(self) -> None:
+        """Clicks "Accept"; returns once the browser has left for the application's callback."""
+        await self._leave_by(self.accept_button())
+
+    async def deny(self) -> None:
+        await self._leave_by(self.deny_button())

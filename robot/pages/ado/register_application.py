@@ -1,0 +1,183 @@
+"""Azure DevOps "Register Application" form (app.vsaex.visualstudio.com/app/register)."""
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from ...errors import DriftError, FinalError, RegistrationClosed
+from ...locate import Candidate, Where, css, find, names
+from ..microsoft.sign_in import race
+
+SITE = "Azure DevOps"
+PAGE = "Register Application"
+WHERE = Where(SITE, PAGE)
+SUBMIT_TIMEOUT_MS = 30_000
+
+# field -> (label variants, id/name fallback)
+FIELDS = {
+    "company_name": (("Company name",), "#company_name, input[name=companyName]"),
+    "company_website": (("Company website", "Company website URL"), "#company_website, input[name=companyWebsite]"),
+    "application_name": (("Application name",), "#application_name, input[name=applicationName]"),
+    "description": (("Description", "Application description"), "#description, textarea[name=description]"),
+    "application_website": (("Application website", "Application website URL"),
+                            "#application_website, input[name=applicationWebsite]"),
+    "callback_url": (("Authorization callback URL", "Callback URL", "Redirect URL"),
+                     "#callback_url, input[name=callbackUrl]"),
+}
+SCOPES_TITLE = ("Authorized scopes",)
+SCOPES_CSS = "#authorized-scopes, fieldset.scopes"
+CREATE_NAMES = ("Create application", "Create Application")
+CREATE_CSS = "#create-application"
+CLOSED_TEXT = re.compile(r"no longer (accept|available|support)|deprecated|not accepting|closed|disabled",
+                         re.IGNORECASE)
+DETAILS_MARKER = ("App ID", "Application ID")
+ERROR_CSS = ".field-error, .error, [role=alert]"
+
+
+def field_label(*variants: str) -> re.Pattern:
+    """A label pattern that tolerates a required marker ("*" or "(required)") after the name."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
+    return re.compile(rf"^\s*(?:{alternatives})\s*(?:\*|\(required\))?\s*$", re.IGNORECASE)
+
+
+class RegisterApplicationPage:
+    def __init__(self, page: Page):
+        self.page = page
+
+    # ---- locators ------------------------------------------------------------------------------
+    def field(self, key: str) -> Locator:
+        labels, fallback = FIELDS[key]
+        return self.page.get_by_label(field_label(*labels)).or_(self.page.locator(fallback)).first
+
+    def banner(self) -> Locator:
+        return self.page.get_by_role("alert").filter(has_text=CLOSED_TEXT)
+
+    def create_button(self) -> Locator:
+        p = self.page
+        return p.get_by_role("button", name=names(*CREATE_NAMES)).or_(p.locator(CREATE_CSS)).first
+
+    def form(self) -> Locator:
+        return self.page.locator("form").filter(has=self.create_button()).first
+
+    def scopes_section(self) -> Locator:
+        p = self.page
+        return p.get_by_role("group", name=names(*SCOPES_TITLE)).or_(p.locator(SCOPES_CSS)).first
+
+    # ---- state ---------------------------------------------------------------------------------
+    async def wait(self) -> None:
+        await find(self.page, WHERE, "open", "the registration form or its closed banner",
+                   _label_candidate(FIELDS["application_name"][0]), css(FIELDS["application_name"][1]),
+                   _banner_candidate())
+
+    async def registration_closed(self) -> str | None:
+        """The banner's text when new registrations are refused, else None."""
+        await self.wait()
+        if await self.banner().count():
+            return " ".join((await self.banner().first.inner_text()).split())
+        return None
+
+    async def fill(self, company_name: str, company_website: str, application_name: str, description: str,
+                   application_website: str, callback_url: str) -> None:
+        await self.wait()
+        values = {"company_name": company_name, "company_website": company_website,
+                  "application_name": application_name, "description": description,
+                  "application_website": application_website, "callback_url": callback_url}
+        for key, value in values.items():
+            labels, fallback = FIELDS[key]
+            el = await find(self.page, WHERE, "fill", f"the '{labels[0]}' field",
+                            _label_candidate(labels), css(fallback))
+            await el.fill(value or "")
+
+    async def select_only_scopes(self, labels: list[str]) -> None:
+        """Checks exactly the scopes with these labels and unchecks every other."""
+        await self.wait()
+        group = self.scopes_section()
+        try:
+            await group.wait_for(state="visible", timeout=15_000)
+        except PlaywrightTimeout:
+            raise DriftError(SITE, PAGE, "select scopes", "the 'Authorized scopes' section",
+                             [f'group~"{SCOPES_TITLE[0]}"', SCOPES_CSS], self.page.url) from None
+        wanted = {self._norm(label) for label in labels}
+        for label in labels:
+            box = group.get_by_role("checkbox", name=names(label))
+            if await box.count() != 1:
+                raise DriftError(SITE, PAGE, "select scopes", f"the '{label}' scope check box",
+                                 [f'checkbox~"{label}"'], self.page.url)
+            await box.check()
+        checked = group.get_by_role("checkbox", checked=True)
+        for i in reversed(range(await checked.count())):
+            box = checked.nth(i)
+            if self._norm(await self._checkbox_label(box)) not in wanted:
+                await box.uncheck()
+        count = await group.get_by_role("checkbox", checked=True).count()
+        if count != len(wanted):
+            raise FinalError(f"Azure DevOps registration: {count} scopes are checked, expected exactly {labels}")
+
+    @staticmethod
+    def _norm(text: str) -> str:
+        return " ".join(text.split()).lower()
+
+    @staticmethod
+    async def _checkbox_label(box: Locator) -> str:
+        return await box.evaluate(
+            """e => { const l = e.labels && e.labels.length ? e.labels[0].innerText : '';
+                      if (l) return l;
+                      const by = e.getAttribute('aria-labelledby');
+                      if (by) return by.split(/\\s+/).map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
+                      return e.getAttribute('aria-label') || ''; }""")
+
+    async def submit(self):
+        """Clicks "Create application"; returns the new app's details page."""
+        from .application_details import ApplicationDetailsPage
+        closed = await self.registration_closed()
+        if closed:
+            raise RegistrationClosed(closed)
+        button = self.create_button()
+        try:
+            async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
+                await button.click()
+        except PlaywrightTimeout:
+            raise DriftError(SITE, PAGE, "submit", "a response to 'Create application'",
+                             [f'button~"{CREATE_NAMES[0]}"', CREATE_CSS], self.page.url) from None
+        details = ApplicationDetailsPage(self.page)
+        outcome = await race({"details": details.ready_marker().wait_for(state="visible"),
+                              "closed": self.banner().first.wait_for(state="visible"),
+                              "errors": self._errors().first.wait_for(state="visible")}, SUBMIT_TIMEOUT_MS)
+        if outcome == "details":
+            await details.wait()
+            return details
+        if outcome == "closed" or await self.banner().count():
+            raise RegistrationClosed(" ".join((await self.banner().first.inner_text()).split()))
+        if outcome == "errors":
+            raise FinalError("Azure DevOps refused the application: " + "; ".join(await self.error_messages()))
+        raise DriftError(SITE, PAGE, "submit", "the application details or an error message",
+                         ["text~App ID", ERROR_CSS], self.page.url)
+
+    def _errors(self) -> Locator:
+        return self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
+
+    async def error_messages(self) -> list[str]:
+        """Each invalid field's label with its message (or the page's messages)."""
+        found = await self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('[aria-invalid="true"]')).map(e => {
+                 let label = '';
+                 if (e.labels && e.labels.length) label = e.labels[0].innerText;
+                 else if (e.tagName === 'FIELDSET' && e.querySelector('legend')) label = e.querySelector('legend').innerText;
+                 const ids = (e.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+                 const message = ids.map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
+                 return [label.replace(/\\s*\\*\\s*$/, ''), message];
+               })""")
+        messages = [f"{' '.join(label.split())}: {' '.join(msg.split())}" for label, msg in found if msg.strip()]
+        if not messages:
+            messages = [" ".join(t.split()) for t in await self._errors().all_inner_texts()]
+        return messages
+
+
+def _label_candidate(labels) -> Candidate:
+    return Candidate(f'label~"{"|".join(labels)}"', lambda s: s.get_by_label(field_label(*labels)))
+
+
+def _banner_candidate() -> Candidate:
+    return Candidate("role=alert (registration closed)", lambda s: s.get_by_role("alert").filter(has_text=CLOSED_TEXT))
