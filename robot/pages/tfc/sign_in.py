@@ -11,7 +11,7 @@ from playwright.async_api import Page
 
 from ...errors import SignInRefused
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, label, names, present, role
+from ...locate import Candidate, Where, css, find, label, present, role
 from ...secrets import redact
 
 SITE = "Terraform Cloud"
