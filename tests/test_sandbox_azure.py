@@ -231,6 +231,14 @@ def test_authorize_and_token_endpoint():
             status, body = await token(**{**grant, "assertion": code3, "client_assertion": app.client_secret})
             assert status == 401 and body["ErrorDescription"] == "Client secret is expired."
 
+            # fault: the last callback URL change is lost once (the docs' "404")
+            azure.update_app(app.id, callback_url=callback + "/new")
+            world.options.faults["revert_callback_once"] = True
+            status, _, html = await authorize(redirect_uri=callback + "/new")
+            assert status == 400 and "does not match" in html and app.callback_url == callback
+            azure.update_app(app.id, callback_url=callback + "/new")
+            assert (await authorize(redirect_uri=callback + "/new"))[0] == 200
+
     with azure_sandbox() as sb:
         asyncio.run(scenario(sb))
 

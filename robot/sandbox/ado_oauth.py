@@ -5,6 +5,8 @@ GET  /oauth2/authorize?client_id&response_type=Assertion&state&scope&redirect_ur
 POST /oauth2/token (form-encoded jwt-bearer or refresh_token grant, client_assertion = client secret)
 GET  /_apis/profile/profiles/me with "Authorization: Bearer <access token>"
 Signing in goes through the Microsoft replica; this site's own session cookie is VstsSession.
+Fault (world.options.faults): "revert_callback_once" loses the app's last callback URL change at the
+first authorize, so the robot meets the callback mismatch (the docs' "404") and must fix it once.
 """
 from __future__ import annotations
 
@@ -66,6 +68,9 @@ async def authorize(request: web.Request) -> web.Response:
     if not app:
         return _error(request, "Bad request", "The client_id is not valid: no application is registered with this "
                       "App ID.", detail=f"client_id: {client_id}")
+    faults = world.options.faults
+    if faults.get("revert_callback_once") and redirect_uri == app.callback_url and azure.revert_callback(app.id):
+        faults.pop("revert_callback_once", None)  # the callback URL change was lost, once
     if redirect_uri != app.callback_url:
         return _error(request, "Bad request",
                       "The redirect_uri parameter does not match the Authorization callback URL registered for "

@@ -158,6 +158,7 @@ class App:
     terms_url: str = ""
     privacy_url: str = ""
     created_at: float = 0.0
+    callback_history: list[str] = field(default_factory=list)  # earlier callback URLs, oldest first
 
     @property
     def scope_labels(self) -> list[str]:
@@ -349,8 +350,19 @@ class AzureState:
             for key, value in fields.items():
                 if key in ("scopes", "id", "client_secrets", "app_secret", "owner"):
                     raise ValueError(f"{key} cannot be changed")
+                if key == "callback_url" and value != app.callback_url:
+                    app.callback_history.append(app.callback_url)
                 setattr(app, key, value)
             return app
+
+    def revert_callback(self, app_id: str) -> bool:
+        """Fault injection: the last callback URL change is lost (the app shows the previous one)."""
+        with self.lock:
+            app = self.apps.get(app_id)
+            if not app or not app.callback_history:
+                return False
+            app.callback_url = app.callback_history.pop()
+            return True
 
     def delete_app(self, app_id: str) -> None:
         with self.lock:
