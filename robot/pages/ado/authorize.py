@@ -14,7 +14,7 @@ from playwright.async_api import Locator, Page
 from ...errors import DriftError
 from ...identity import Identity
 from ...locate import names
-from ..microsoft.sign_in import MicrosoftSignIn, race
+from ..microsoft.sign_in import MicrosoftSignIn, _where, race
 
 SITE = "Azure DevOps"
 PAGE = "Authorize application"
@@ -79,12 +79,12 @@ class AuthorizePage:
                 continue
             if outcome is None:
                 break
-            self._origin = _origin(self.page.url)
+            self._origin = _origin(_where(self.page.url))
             if outcome in ("mismatch", "error"):
                 return "callback_mismatch" if await self._mismatch().count() else "error"
             return "consent"
         raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",
-                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], self.page.url)
+                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], _where(self.page.url))
 
     async def requested_scopes(self) -> list[str]:
         items = await self.consent_panel().get_by_role("listitem").all_inner_texts()
@@ -98,7 +98,7 @@ class AuthorizePage:
 
     # ---- actions -------------------------------------------------------------------------------
     async def _leave_by(self, button: Locator) -> None:
-        origin = self._origin or _origin(self.page.url)
+        origin = self._origin or _origin(_where(self.page.url))
         await button.click()
         await self.page.wait_for_url(lambda url: _origin(url) != origin, wait_until="commit",
                                      timeout=WAIT_TIMEOUT_MS)

@@ -6,7 +6,7 @@ from playwright.async_api import Locator, Page
 from ...errors import DriftError, FinalError
 from ...identity import Identity
 from ...locate import names
-from ..microsoft.sign_in import MicrosoftSignIn, race
+from ..microsoft.sign_in import MicrosoftSignIn, _where, race
 
 SITE = "Azure DevOps"
 PAGE = "Profile"
@@ -58,7 +58,7 @@ class ProfilePage:
                 continue
             break
         raise DriftError(SITE, PAGE, "open", "the 'Applications and services' section",
-                         [f'heading~"{SECTION_TITLE[0]}"', SECTION_CSS], self.page.url)
+                         [f'heading~"{SECTION_TITLE[0]}"', SECTION_CSS], _where(self.page.url))
 
     async def application_names(self) -> list[str]:
         await self.wait()
@@ -86,7 +86,7 @@ class ProfilePage:
             await link.wait_for(state="visible", timeout=10_000)
         except Exception:
             raise DriftError(SITE, PAGE, "create new application", "the 'Create new application' link",
-                             [f'link~"{"|".join(CREATE_LINK)}"', CREATE_CSS], self.page.url) from None
+                             [f'link~"{"|".join(CREATE_LINK)}"', CREATE_CSS], _where(self.page.url)) from None
         await link.click()
         form = RegisterApplicationPage(self.page)
         await form.wait()

@@ -80,6 +80,11 @@ async def race(waits: dict[str, "asyncio.Future | object"], timeout_ms: float) -
     return winner
 
 
+def _where(url: str) -> str:
+    """A URL for messages: without its query (codes and states travel there)."""
+    return url.split("?")[0].split("#")[0]
+
+
 def _visible(loc: Locator) -> Locator:
     return loc.filter(visible=True)
 
@@ -131,9 +136,14 @@ class MicrosoftSignIn:
         return _visible(p.get_by_role("button", name=self._names(*names)).or_(p.locator(css)))
 
     def markers(self) -> Locator:
-        """Any element that shows the sign-in page is on screen (to combine with a caller's own wait)."""
-        return (self.email_input().or_(self.password_input()).or_(self.another_way_link())
-                .or_(self.otp_method()).or_(self.code_input()).or_(self.kmsi()).or_(self.account_tile()))
+        """Any element that shows the sign-in page is on screen (to combine with a caller's own wait).
+
+        Only Microsoft's own marks: a generic "Password" or "Code" field on another site's page is not
+        Microsoft sign-in."""
+        p = self.page
+        return (self.email_input().or_(_visible(p.locator(PASSWORD_CSS))).or_(self.another_way_link())
+                .or_(self.otp_method()).or_(_visible(p.locator(CODE_CSS))).or_(self.kmsi())
+                .or_(self.account_tile()))
 
     # ---- state ---------------------------------------------------------------------------------
     async def is_showing(self, timeout_ms: float = 0) -> bool:
@@ -171,7 +181,7 @@ class MicrosoftSignIn:
             if outcome is None:
                 raise DriftError(SITE, PAGE, "wait for a sign-in step", "a sign-in step",
                                  [EMAIL_CSS, PASSWORD_CSS, ANOTHER_WAY_CSS, OTP_METHOD_CSS, CODE_CSS, KMSI_CSS],
-                                 self.page.url)
+                                 _where(self.page.url))
             step = await self._step()
             if step is None:  # it went away between the wait and the look: look again
                 continue
@@ -191,10 +201,11 @@ class MicrosoftSignIn:
                 raise SignInRefused(f"Microsoft sign-in refused the {self._what(step)}: {message}")
             if result is None:
                 raise TransientError(f"Microsoft sign-in did not move on after the {self._what(step)} step "
-                                     f"({self.page.url.split('?')[0]})")
+                                     f"({_where(self.page.url)})")
             if result == "left":
                 return
-        raise DriftError(SITE, PAGE, "sign in", "the end of the sign-in", ["leaving the sign-in site"], self.page.url)
+        raise DriftError(SITE, PAGE, "sign in", "the end of the sign-in", ["leaving the sign-in site"],
+                         _where(self.page.url))
 
     @staticmethod
     def _what(step: str) -> str:
