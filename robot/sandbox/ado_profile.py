@@ -175,9 +175,21 @@ async def view(request: web.Request) -> web.Response:
     app = _owned_app(request, user, request.query.get("clientId", ""))
     secrets_ = sorted(app.client_secrets, key=lambda s: s.created_at, reverse=True)
     return render(request, "ado_app_view.html", title=f"{app.name} | Applications", app=app,
-                  client_secrets=[{"value": s.value, "expires": _date(s.expires_at)} for s in secrets_],
+                  client_secrets=[{"id": s.id, "expires": _date(s.expires_at)} for s in secrets_],
                   can_generate=len(app.client_secrets) < MAX_CLIENT_SECRETS,
                   done=DONE_MESSAGES.get(request.query.get("done", ""), ""), **_common(request, user))
+
+
+async def secret_value(request: web.Request) -> web.Response:
+    """What "Show" fetches: the client secret is not in the page until a person asks to see it."""
+    user = current_user(request)
+    app = world_of(request).azure.app(request.query.get("clientId", "")) if user else None
+    if not app or app.owner != user:
+        return web.json_response({"error": "not found"}, status=404)
+    for s in app.client_secrets:
+        if s.id == request.query.get("secretId"):
+            return web.json_response({"value": s.value}, headers={"Cache-Control": "no-store"})
+    return web.json_response({"error": "not found"}, status=404)
 
 
 def _edit_page(request, user, app, form, errors=None, status=200):
@@ -250,6 +262,7 @@ def create_app(world) -> web.Application:
     app.router.add_get("/app/register", register_get)
     app.router.add_post("/app/register", register_post)
     app.router.add_get("/app/view", view)
+    app.router.add_get("/app/secret", secret_value)
     app.router.add_get("/app/edit", edit_get)
     app.router.add_post("/app/edit", edit_post)
     app.router.add_post("/app/{action:regenerate|generate|delete}", secret_action)

@@ -13,7 +13,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
 from ...locate import Candidate, Where, css, find, names, role
-from ...secrets import Secret
+from ...secrets import Secret, register
 from ..microsoft.sign_in import race
 
 SITE = "Azure DevOps"
@@ -94,6 +94,16 @@ class ApplicationDetailsPage:
         await find(self.page, WHERE, "open", "the 'App ID' label",
                    Candidate(f'text~"{"|".join(APP_ID)}"', lambda s: s.get_by_text(names(*APP_ID))),
                    css("#lbl-app-id"), timeout=TIMEOUT_MS)
+        await self._register_shown_secrets()
+
+    async def _register_shown_secrets(self) -> None:
+        """The page shows the "App Secret" openly: register it so logs, reports and traces redact it."""
+        p = self.page
+        shown = p.get_by_label(names(*APP_SECRET)).or_(p.locator("#app-secret"))
+        for text in await shown.all_inner_texts():
+            value = text.strip()
+            if value and not MASK_CHARS.search(value):
+                register(value)
 
     async def _value(self, step: str, labels: tuple[str, ...], element_id: str) -> Locator:
         await self.wait()
