@@ -65,7 +65,7 @@ def run_and_report(args, settings, tasks, command: str, workers: int = 1, journa
                          trace=getattr(args, "trace", False), on_update=on_update,
                          browser_endpoint=getattr(args, "browser_endpoint", None))
     started = time.perf_counter()
-    results = asyncio.run(run_orgs(settings, tasks, options))
+    results = asyncio.run(run_orgs([(task, settings) for task in tasks], options))
     doc = write_all(out, results, command, time.perf_counter() - started)
     print_summary(results, out)
     return 0 if doc["summary"]["failed"] == 0 else 1

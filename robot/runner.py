@@ -42,8 +42,8 @@ class RunOptions:
     stats: dict = field(default_factory=lambda: {"sign_ins": 0})
 
 
-async def run_orgs(settings: Settings, tasks: list[OrgTask], options: RunOptions) -> list[OrgResult]:
-    """Connects every task's org; one org's failure never stops the others."""
+async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
+    """Connects every job's org (each with its own settings); one org's failure never stops the others."""
     manifest = load_manifest()
     async with async_playwright() as playwright:
         if options.browser_endpoint:
@@ -51,19 +51,36 @@ async def run_orgs(settings: Settings, tasks: list[OrgTask], options: RunOptions
         else:
             browser = await browsers.launch(playwright, headless=options.headless)
         try:
-            try:
-                state = await sign_in_once(browser, settings, tasks[0].org, manifest, options.attempts)
-            except FinalError as e:  # wrong credentials: every org fails for the same reason
-                return [_refused(task, e, options) for task in tasks]
+            sessions = Sessions(browser, manifest, options)
             limit = asyncio.Semaphore(max(1, options.workers))
 
-            async def one(index: int, task: OrgTask) -> OrgResult:
+            async def one(index: int, task: OrgTask, settings: Settings) -> OrgResult:
                 async with limit:
+                    try:
+                        state = await sessions.signed_in(settings, task.org)
+                    except FinalError as e:  # wrong credentials: the org fails with the site's reason
+                        return _refused(task, e, options)
                     return await run_org(browser, settings, task, state, manifest, options, docs=index == 0)
 
-            return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(tasks))))
+            return list(await asyncio.gather(*(one(i, t, s) for i, (t, s) in enumerate(jobs))))
         finally:
             await browser.close()
+
+
+class Sessions:
+    """Signs in once per account pair and run, however many orgs share it, then hands out the state."""
+
+    def __init__(self, browser: Browser, manifest: Manifest, options: RunOptions):
+        self.browser, self.manifest, self.options = browser, manifest, options
+        self._pending: dict[Path, asyncio.Task] = {}
+
+    async def signed_in(self, settings: Settings, org: str) -> dict:
+        key = SessionStore(settings.state_dir).path_for(settings)
+        if key not in self._pending:
+            self._pending[key] = asyncio.ensure_future(
+                sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
+            self.options.stats["sign_ins"] += 1
+        return await asyncio.shield(self._pending[key])
 
 
 def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
@@ -75,10 +92,7 @@ def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
 
 async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest,
                        attempts: int = 3) -> dict:
-    """Signs in to both sites (or confirms the stored sessions still work) and returns the state.
-
-    Done once per run and account pair, so orgs running in parallel never race for a TOTP code.
-    """
+    """Signs in to both sites (or confirms the stored sessions still work) and returns the state."""
     for attempt in range(1, attempts + 1):
         try:
             return await _sign_in(browser, settings, org, manifest)

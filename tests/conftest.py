@@ -31,7 +31,7 @@ def run_robot(env: dict, out: Path, orgs, **options):
     from robot.runner import RunOptions, run_orgs
     settings = robot_settings(env, out / ".state")
     tasks = [o if isinstance(o, OrgTask) else OrgTask(o) for o in orgs]
-    return asyncio.run(run_orgs(settings, tasks, RunOptions(out=out, **options)))
+    return asyncio.run(run_orgs([(t, settings) for t in tasks], RunOptions(out=out, **options)))
 
 
 def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, timeout: float = 300):

@@ -7,11 +7,12 @@ import jinja2
 from aiohttp import web
 
 TEMPLATES = Path(__file__).parent / "templates"
+WORLD = web.AppKey("world", object)
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
 def world_of(request: web.Request):
-    return request.app["world"]
+    return request.app[WORLD]
 
 
 def render(request: web.Request, template: str, status: int = 200, headers=None, **context) -> web.Response:
@@ -23,5 +24,5 @@ def render(request: web.Request, template: str, status: int = 200, headers=None,
 
 def new_app(world) -> web.Application:
     app = web.Application()
-    app["world"] = world
+    app[WORLD] = world
     return app

@@ -9,6 +9,8 @@ import json
 
 from aiohttp import web
 
+from .common import world_of
+
 from .common import new_app
 from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, OAuthClient, OAuthToken
 
@@ -31,7 +33,7 @@ def _unprocessable(detail: str, pointer: str = "/data/attributes") -> web.Respon
 
 @web.middleware
 async def _auth(request: web.Request, handler):
-    state = request.app["world"].tfc
+    state = world_of(request).tfc
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     user = state.api_user(token) if token else None
@@ -49,7 +51,7 @@ async def _auth(request: web.Request, handler):
 
 
 def _state(request):
-    return request.app["world"].tfc
+    return world_of(request).tfc
 
 
 def _token_json(client: OAuthClient, token: OAuthToken) -> dict:
