@@ -44,6 +44,8 @@ def sites(args):
     from .sandbox.server import Sandbox
     from .sandbox.world import SandboxOptions
     options = SandboxOptions(registration_closed=getattr(args, "registration_closed", False))
+    if getattr(args, "sandbox_orgs", None):
+        options.orgs = tuple(args.sandbox_orgs)
     with Sandbox(options) as sandbox:
         yield sandbox.env()
 
@@ -150,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="connect the example organizations on the embedded sandbox")
     common(p, "out/demo")
     p.set_defaults(handler=cmd_demo)
+    from .provision import add_commands
+    add_commands(sub, common)
     p = sub.add_parser("sandbox", help="serve the replicated sites")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
     p.add_argument("--port", type=int, default=0, help="first port (the sites take consecutive ports)")

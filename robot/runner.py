@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,17 +16,24 @@ from playwright.async_api import async_playwright
 from flows.context import FlowContext, OrgResult, OrgTask
 from flows.docs_page import connect_org
 from robot.pages.ado.profile import ProfilePage
+from robot.pages.microsoft.sign_in import MicrosoftSignIn
+from robot.pages.tfc.sign_in import TfcSignIn
 from robot.pages.tfc.vcs_providers import VcsProvidersPage
 
 from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
 from .config import Settings
-from .errors import FinalError, TransientError
+from .errors import DriftError, FinalError, TransientError
+from .journal import ORG_STEP
 from .secrets import redact
 from .sessions import SessionStore
 from .traces import scrub_zip
 
 log = logging.getLogger("vcs_robot")
+BACKOFF_S = 0.5
+# Errors a site reports for a passing fault (OAuth error codes, HTTP wording): retried, not final.
+TRANSIENT_MARKERS = ("server_error", "temporarily_unavailable", "service unavailable", "too many requests",
+                     "kept failing")
 
 
 @dataclass
@@ -57,10 +66,10 @@ async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) ->
             async def one(index: int, task: OrgTask, settings: Settings) -> OrgResult:
                 async with limit:
                     try:
-                        state = await sessions.signed_in(settings, task.org)
+                        await sessions.signed_in(settings, task.org)
                     except FinalError as e:  # wrong credentials: the org fails with the site's reason
                         return _refused(task, e, options)
-                    return await run_org(browser, settings, task, state, manifest, options, docs=index == 0)
+                    return await run_org(browser, settings, task, sessions, manifest, options, docs=index == 0)
 
             return list(await asyncio.gather(*(one(i, t, s) for i, (t, s) in enumerate(jobs))))
         finally:
@@ -73,14 +82,23 @@ class Sessions:
     def __init__(self, browser: Browser, manifest: Manifest, options: RunOptions):
         self.browser, self.manifest, self.options = browser, manifest, options
         self._pending: dict[Path, asyncio.Task] = {}
+        self._fresh: dict[Path, dict] = {}
 
     async def signed_in(self, settings: Settings, org: str) -> dict:
         key = SessionStore(settings.state_dir).path_for(settings)
+        if key in self._fresh:
+            return self._fresh[key]
         if key not in self._pending:
             self._pending[key] = asyncio.ensure_future(
                 sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
             self.options.stats["sign_ins"] += 1
         return await asyncio.shield(self._pending[key])
+
+    def refresh(self, settings: Settings, state: dict) -> None:
+        """A context that had to sign in again holds the newer session: later contexts start from it."""
+        store = SessionStore(settings.state_dir)
+        self._fresh[store.path_for(settings)] = state
+        store.save(settings, state)
 
 
 def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
@@ -118,45 +136,83 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
         await context.close()
 
 
-async def run_org(browser: Browser, settings: Settings, task: OrgTask, state: dict, manifest: Manifest,
+async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: "Sessions", manifest: Manifest,
                   options: RunOptions, docs: bool) -> OrgResult:
+    """The docs flow for one org in a fresh context per attempt; transient faults are retried with backoff."""
     result = OrgResult(task.org)
     started = time.perf_counter()
     capture = Capture(options.out / task.org, options.out / "docs", manifest,
                       steps=options.step_screenshots, docs=docs and options.doc_images)
     _update(options, task.org, "running")
     for attempt in range(1, options.attempts + 1):
-        context = await browser.new_context(**context_args(manifest, state))
+        context = await browser.new_context(**context_args(manifest, await sessions.signed_in(settings, task.org)))
         if options.trace:
             await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),
                           settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
+        server_errors = _watch_documents(ctx)
+        kind = ""
         try:
             await connect_org(ctx)
             result.status, result.error, result.error_kind = "connected", "", ""
-            break
-        except FinalError as e:
-            _failed(result, e, "final")
+        except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
+            kind = await _classify(ctx, e, server_errors)
+            _failed(result, e, kind)
             await _failure_screenshot(ctx, options.out / task.org)
-            break
-        except (TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
-            _failed(result, e, "transient")
-            await _failure_screenshot(ctx, options.out / task.org)
-            log.warning("%s: attempt %d failed (%s)%s", task.org, attempt, result.error,
-                        ": retrying" if attempt < options.attempts else "")
+            if kind == "transient":
+                sessions.refresh(settings, await context.storage_state())
         finally:
             if options.trace:
                 path = options.out / task.org / f"trace-{attempt}.zip"
                 await context.tracing.stop(path=path)
                 scrub_zip(path)
             await context.close()
+        if kind != "transient" or attempt == options.attempts:
+            break
+        log.warning("%s: attempt %d failed (%s): retrying", task.org, attempt, result.error)
+        _update(options, task.org, f"retrying ({attempt}): {result.error[:60]}")
+        await asyncio.sleep(BACKOFF_S * 2 ** (attempt - 1) * (0.5 + random.random()))  # allowed-sleep: backoff
     result.screenshots = capture.written
     result.seconds = round(time.perf_counter() - started, 3)
     if options.journal:
-        options.journal.record(task.org, "org", "done" if result.status == "connected" else "failed",
-                               error=result.error, error_kind=result.error_kind, seconds=result.seconds)
+        ending = {"error": result.error, "error_kind": result.error_kind} if result.error else {}
+        options.journal.record(task.org, ORG_STEP, "done" if result.status == "connected" else "failed",
+                               seconds=result.seconds, **ending)
     _update(options, task.org, result.status)
     return result
+
+
+def _watch_documents(ctx: FlowContext) -> list[int]:
+    """Statuses of failed page loads (5xx, 429) in either tab: they make a missing element transient."""
+    seen: list[int] = []
+
+    def on_response(response):
+        if response.request.is_navigation_request() and (response.status >= 500 or response.status == 429):
+            seen.append(response.status)
+
+    for page in (ctx.tfc_page, ctx.ado_page):
+        page.on("response", on_response)
+    return seen
+
+
+async def _classify(ctx: FlowContext, error: Exception, server_errors: list[int]) -> str:
+    """final: the site refused the data or the UI drifted; transient: worth another try."""
+    if not isinstance(error, FinalError):
+        return "transient"
+    text = str(error).lower()
+    if any(marker in text for marker in TRANSIENT_MARKERS):
+        return "transient"
+    if isinstance(error, DriftError) and (server_errors or await _on_sign_in_page(ctx)):
+        return "transient"  # the page was an error page, or the session was lost mid-flow
+    return "final"
+
+
+async def _on_sign_in_page(ctx: FlowContext) -> bool:
+    for page in (ctx.tfc_page, ctx.ado_page):
+        with contextlib.suppress(PlaywrightError):
+            if await TfcSignIn(page, ctx.tfc).is_showing() or await MicrosoftSignIn(page, ctx.azure).is_showing():
+                return True
+    return False
 
 
 def _refused(task: OrgTask, error: Exception, options: RunOptions) -> OrgResult:
