@@ -23,7 +23,7 @@ from robot.pages.tfc.vcs_providers import VcsProvidersPage
 from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
 from .config import Settings
-from .errors import DriftError, FinalError, TransientError
+from .errors import DriftError, FinalError, SignInRefused, TransientError
 from .journal import ORG_STEP
 from .secrets import redact
 from .sessions import SessionStore
@@ -125,15 +125,23 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
     context = await browser.new_context(**context_args(manifest, store.load(settings)))
     try:
         tfc_page, ado_page = await context.new_page(), await context.new_page()
-        await asyncio.gather(
-            VcsProvidersPage(tfc_page, settings.tfc_identity()).open(settings.tfc_url, org),
-            ProfilePage(ado_page, settings.azure_identity()).open(settings.azure_devops_url),
-        )
+        await asyncio.gather(_open_org(tfc_page, settings, org),
+                             ProfilePage(ado_page, settings.azure_identity()).open(settings.azure_devops_url))
         state = await context.storage_state()
         store.save(settings, state)
         return state
     finally:
         await context.close()
+
+
+async def _open_org(page, settings: Settings, org: str) -> None:
+    """Signs in on the way to the org's page; a problem of the org itself is reported by its own run."""
+    try:
+        await VcsProvidersPage(page, settings.tfc_identity()).open(settings.tfc_url, org)
+    except SignInRefused:
+        raise
+    except FinalError as e:
+        log.info("%s: %s (signed in all the same)", org, e)
 
 
 async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: "Sessions", manifest: Manifest,
