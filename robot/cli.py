@@ -17,6 +17,7 @@ from .errors import BadInput
 from .secrets import RedactingFilter, redact
 
 log = logging.getLogger("vcs_robot")
+EXAMPLE_ORGS = Path(__file__).resolve().parent.parent / "examples" / "orgs.yaml"
 
 
 def setup_logging(out: Path | None, verbose: bool = False) -> None:
@@ -91,16 +92,14 @@ def cmd_connect(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Connects the sandbox's example organizations end to end."""
-    from flows.context import OrgTask
-    from .sandbox.world import SandboxOptions
-    args.sandbox = True
-    setup_logging(Path(args.out), args.verbose)
-    with sites(args) as env:
-        settings = settings_for(args, env)
-        tasks = [OrgTask(org) for org in SandboxOptions().orgs]
-        print(f"Connecting {len(tasks)} example organizations on the embedded sandbox...")
-        return run_and_report(args, settings, tasks, "demo")
+    """Provisions the example organizations file on the embedded sandbox, with a progress display."""
+    from .provision import cmd_provision
+    args.sandbox, args.orgs_file = True, str(EXAMPLE_ORGS)
+    args.resume = args.dry_run = False
+    args.shard = args.only = args.browser_endpoint = None
+    args.attempts = 4
+    print(f"Provisioning {EXAMPLE_ORGS.name} on the embedded sandbox ({args.workers} workers)...")
+    return cmd_provision(args)
 
 
 def cmd_sandbox(args) -> int:
@@ -149,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider-name", default="Azure DevOps Services", help="VCS provider display name")
     common(p, "out/connect")
     p.set_defaults(handler=cmd_connect)
-    p = sub.add_parser("demo", help="connect the example organizations on the embedded sandbox")
+    p = sub.add_parser("demo", help="provision the example organizations on the embedded sandbox")
+    p.add_argument("--workers", type=int, default=2)
     common(p, "out/demo")
     p.set_defaults(handler=cmd_demo)
     from .provision import add_commands
