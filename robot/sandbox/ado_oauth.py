@@ -71,6 +71,7 @@ async def authorize(request: web.Request) -> web.Response:
     faults = world.options.faults
     if faults.get("revert_callback_once") and redirect_uri == app.callback_url and azure.revert_callback(app.id):
         faults.pop("revert_callback_once", None)  # the callback URL change was lost, once
+        world.fault_injector.count("revert_callback_once")
     if redirect_uri != app.callback_url:
         return _error(request, "Bad request",
                       "The redirect_uri parameter does not match the Authorization callback URL registered for "

@@ -8,6 +8,7 @@ import threading
 
 from aiohttp import web
 
+from . import faults
 from .world import SandboxOptions, World
 
 SITES = {
@@ -46,6 +47,7 @@ class Sandbox:
             self.world.urls[key] = f"http://{host}:{sock.getsockname()[1]}"
         for key, module in SITES.items():
             app = importlib.import_module(module).create_app(self.world)
+            faults.install(app, self.world, key)  # the fault plan, outermost
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             await web.SockSite(runner, sockets[key]).start()

@@ -130,9 +130,13 @@ async def sign_in_submit(request: web.Request) -> web.Response:
     return _redirect("/session/two-factor", session)
 
 
+def _asks_code(session: Session | None) -> bool:
+    return bool(session and (session.stage == "two-factor" or (session.stage == "signed-in" and session.reverify)))
+
+
 async def two_factor_page(request: web.Request) -> web.Response:
     session = _session(request)
-    if not session or session.stage != "two-factor":
+    if not _asks_code(session):
         return _redirect("/session")
     return _page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud", error=None)
 
@@ -140,7 +144,7 @@ async def two_factor_page(request: web.Request) -> web.Response:
 async def two_factor_submit(request: web.Request) -> web.Response:
     state = _state(request)
     session = _session(request)
-    if not session or session.stage != "two-factor":
+    if not _asks_code(session):
         return _redirect("/session")
     form = await request.post()
     if not state.two_factor_allowed(session.username):
@@ -149,6 +153,9 @@ async def two_factor_submit(request: web.Request) -> web.Response:
     if not state.verify_totp(session.username, form.get("code", "")):
         return _page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
                      status=401, error=MESSAGES["bad_code"])
+    if session.stage == "signed-in":  # a second code for a signed-in user (fault second_totp): back to the page
+        session.reverify = False
+        return _redirect(session.return_to or DEFAULT_RETURN)
     # a new session id after sign-in (no fixation)
     state.end_session(session.id)
     signed = state.new_session()

@@ -87,6 +87,7 @@ class Session:
     stage: str = "anonymous"  # anonymous -> two-factor -> signed-in
     return_to: str = ""
     flash: list = field(default_factory=list)  # (kind, text) shown once: kind "notice" or "alert"
+    reverify: bool = False  # signed in, but asked for the two-factor code again (fault second_totp)
 
 
 class TfcState:

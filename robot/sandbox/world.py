@@ -5,6 +5,7 @@ and read each other's base URLs from `world.urls` (keys: login, aex, vssps, tfc)
 """
 from __future__ import annotations
 
+import collections
 import random
 import secrets
 import threading
@@ -12,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import pyotp
+
+from .faults import FaultInjector, FaultPlan
 
 
 @dataclass
@@ -24,8 +27,11 @@ class SandboxOptions:
     host: str = "127.0.0.1"
     fixed_credentials: bool = False  # stable, printable credentials for a person clicking through
     api_rate_limit: int = 30  # TFC API requests per second per user
-    faults: dict = field(default_factory=dict)
+    faults: FaultPlan = field(default_factory=FaultPlan)  # a dict is accepted (FaultPlan.from_dict)
     drift: set[str] = field(default_factory=set)
+
+    def __post_init__(self):
+        self.faults = FaultPlan.coerce(self.faults)
 
 
 @dataclass
@@ -55,6 +61,8 @@ class World:
         self.rng = random.Random(self.options.seed)
         self.lock = threading.RLock()
         self.urls: dict[str, str] = {}
+        self.fault_counts: collections.Counter = collections.Counter()  # injected faults, per kind
+        self.fault_injector = FaultInjector(self)
         fixed = self.options.fixed_credentials
         cred_rng = random.Random(f"credentials-{self.options.seed}")
         self.azure_account = _make_account("admin@contoso.onmicrosoft.com", "Sandbox Admin", fixed, cred_rng)
