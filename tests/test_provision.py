@@ -216,3 +216,46 @@ def test_dry_run_changes_nothing_and_tells_what_exists(sandbox, tmp_path):
     assert "example-org-1: no provider yet" in proc.stdout
     assert "example-org-2: provider exists, not connected" in proc.stdout
     assert len(sandbox.world.tfc.clients_for("example-org-1")) == 0
+
+
+def test_remote_browser_endpoint(sandbox, tmp_path):
+    """--browser-endpoint drives a browser started elsewhere with `playwright launch-server`."""
+    from robot.browser import LAUNCH_ARGS, find_executable
+    config = tmp_path / "server.json"
+    config.write_text(json.dumps({"executablePath": find_executable(True), "headless": True, "host": "127.0.0.1",
+                                  "port": 0, "args": LAUNCH_ARGS + ["--no-sandbox"]}))
+    server = subprocess.Popen([sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium",
+                               "--config", str(config)], stdout=subprocess.PIPE, text=True)
+    try:
+        endpoint = server.stdout.readline().strip()
+        assert endpoint.startswith("ws://127.0.0.1:")
+        path = orgs_file(tmp_path, ["example-org-1", "example-org-2"])
+        proc = run_cli(["provision", str(path), "--browser-endpoint", endpoint, "--workers", "2",
+                        "--no-screenshots", "--out", str(tmp_path / "out")], env=sandbox.env(), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert len(sandbox.world.tfc.clients_for("example-org-2")) == 1
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_ctrl_c_stops_cleanly_and_records_interrupted_steps(sandbox, tmp_path):
+    path = orgs_file(tmp_path, [f"example-org-{n}" for n in range(1, 6)])
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
+    env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
+    child = subprocess.Popen([sys.executable, "-m", "robot.cli", "provision", str(path), "--no-screenshots",
+                              "--out", str(out)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    journal = out / "journal.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if journal.exists() and _count(journal, "SELECT count(*) FROM events WHERE org='example-org-2'") >= 2:
+            break
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "rerun with --resume" in err
+    open_steps = _count(journal, "SELECT count(*) FROM events WHERE status='interrupted'")
+    assert open_steps >= 1
