@@ -45,8 +45,8 @@ class TfcApi:
                     retry_after = float(response.headers.get("Retry-After", 0) or 0)
             except aiohttp.ClientError:
                 retry_after = 0
-            # allowed-sleep: backoff with jitter before retrying a rate-limited or failed request
-            await asyncio.sleep(max(retry_after, 0.2 * 2 ** attempt) * (1 + random.random() / 2))
+            delay = max(retry_after, 0.2 * 2 ** attempt) * (1 + random.random() / 2)
+            await asyncio.sleep(delay)  # allowed-sleep: backoff with jitter after a 429 or 5xx
         raise TransientError(f"the API kept failing for {path}")
 
     async def oauth_clients(self, org: str) -> list[dict]:
