@@ -6,8 +6,7 @@ gets a highlight box. Secrets are masked by the flow's `masks` in every image.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -22,6 +21,30 @@ HIGHLIGHT_ID = "vcs-robot-highlight"
 STILL_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; caret-color: transparent !important; }"
 
 
+# The docs page's six images (real-systems.md s.6): the manifest describes each of them, no other.
+DOC_IMAGE_NAMES = (
+    "azure-devops-services-create-application.png", "azure-devops-services-application-permissions.png",
+    "azure-devops-services-add-vcs-provider.png", "azure-devops-services-create-provider.png",
+    "azure-devops-services-connect-provider.png", "azure-devops-services-accept-terms.png",
+)
+# The flows' capture points and the parts each passes to `shot` (flows/*.py): what `frame` and
+# `highlight` may name. Keep in step with the flows; "page" (the viewport) is always allowed.
+STEP_PARTS: dict[str, tuple[str, ...]] = {
+    "create-application": ("form",),
+    "application-permissions": ("scopes", "button"),
+    "application-details": (),
+    "add-vcs-provider": ("button",),
+    "create-provider": ("form", "button"),
+    "provider-created": ("card",),
+    "callback-updated": (),
+    "connect-provider": ("card", "button"),
+    "accept-terms": ("consent", "button"),
+    "connected": ("card",),
+}
+DEFAULT_VIEWPORT = {"width": 1280, "height": 800}
+DEFAULT_THRESHOLD = 0.1  # pixelmatch's per-pixel colour distance (0..1)
+
+
 @dataclass(frozen=True)
 class DocImage:
     name: str
@@ -29,8 +52,12 @@ class DocImage:
     frame: str = "page"
     highlight: str | None = None
     padding: int = 0
-    hide: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()  # selectors of volatile content, blanked (visibility: hidden)
+    mask: tuple[str, ...] = ()  # selectors masked in addition to the secrets the flow masks
     doc_step: str = ""
+    state: str = ""  # what the image shows, for people
+    viewport: dict | None = None  # overrides the manifest's for this image only
+    device_scale_factor: float | None = None  # 1 or the manifest's
 
 
 @dataclass(frozen=True)
@@ -38,12 +65,47 @@ class Manifest:
     viewport: dict
     device_scale_factor: float
     images: tuple[DocImage, ...]
+    threshold: float = DEFAULT_THRESHOLD
+    max_diff_pixels: int = 0  # pixels allowed to differ (after the threshold, anti-aliasing ignored)
 
     def for_step(self, step: str) -> list[DocImage]:
         return [i for i in self.images if i.step == step]
 
+    def image(self, name: str) -> DocImage:
+        for i in self.images:
+            if i.name == name:
+                return i
+        raise BadInput(f"no docs image named {name!r}; the manifest has: {', '.join(i.name for i in self.images)}")
 
-_IMAGE_KEYS = {"name", "step", "frame", "highlight", "padding", "hide", "doc_step"}
+    def only(self, name: str) -> "Manifest":
+        return replace(self, images=(self.image(name),))
+
+
+_IMAGE_KEYS = {"name", "step", "frame", "highlight", "padding", "hide", "mask", "doc_step", "state", "viewport",
+               "device_scale_factor"}
+_TOP_KEYS = {"viewport", "device_scale_factor", "images", "threshold", "max_diff_pixels"}
+
+
+def _viewport(value, where: str) -> dict:
+    if (not isinstance(value, dict) or set(value) != {"width", "height"}
+            or not all(isinstance(value[k], int) and not isinstance(value[k], bool) and 200 <= value[k] <= 4000
+                       for k in ("width", "height"))):
+        raise BadInput(f"{where}: must be {{width: W, height: H}} in whole pixels between 200 and 4000")
+    return dict(value)
+
+
+def _scale(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.5 <= value <= 4:
+        raise BadInput(f"{where}: must be a number between 0.5 and 4 (1 = one pixel per CSS pixel)")
+    return float(value)
+
+
+def _selectors(value, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise BadInput(f"{where}: must be a list of CSS (or Playwright) selectors")
+    return tuple(value)
 
 
 def load_manifest(path: Path = MANIFEST) -> Manifest:
@@ -54,6 +116,17 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
         raise BadInput(f"{path}: cannot read the screenshots manifest: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise BadInput(f"{path}: the manifest needs a list under `images`")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise BadInput(f"{path}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    viewport = _viewport(data.get("viewport", DEFAULT_VIEWPORT), f"{path}: viewport")
+    scale = _scale(data.get("device_scale_factor", 1), f"{path}: device_scale_factor")
+    threshold = data.get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise BadInput(f"{path}: threshold: must be a number between 0 and 1 (pixelmatch's colour distance)")
+    max_diff = data.get("max_diff_pixels", 0)
+    if isinstance(max_diff, bool) or not isinstance(max_diff, int) or max_diff < 0:
+        raise BadInput(f"{path}: max_diff_pixels: must be a whole number >= 0")
     images = []
     for n, entry in enumerate(data["images"]):
         where = f"{path}: images[{n}]"
@@ -62,18 +135,48 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
         unknown = set(entry) - _IMAGE_KEYS
         if unknown:
             raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_IMAGE_KEYS))}")
-        if not re.fullmatch(r"[a-z0-9-]+\.png", str(entry.get("name", ""))):
-            raise BadInput(f"{where}.name: must be a file name like azure-devops-services-x.png")
-        if not entry.get("step"):
-            raise BadInput(f"{where}.step: name the capture point of the flow (e.g. create-application)")
-        if not isinstance(entry.get("padding", 0), int) or entry.get("padding", 0) < 0:
-            raise BadInput(f"{where}.padding: must be a whole number of pixels >= 0")
-        images.append(DocImage(**{**entry, "hide": tuple(entry.get("hide", ()))}))
+        name = str(entry.get("name", ""))
+        if name not in DOC_IMAGE_NAMES:
+            raise BadInput(f"{where}.name: {name!r} is not one of the docs page's images: {', '.join(DOC_IMAGE_NAMES)}")
+        where = f"{path}: {name}"
+        step = entry.get("step")
+        if step not in STEP_PARTS:
+            raise BadInput(f"{where}: step {step!r} is not a capture point of the flows; one of: {', '.join(STEP_PARTS)}")
+        parts = STEP_PARTS[step]
+        frame = entry.get("frame", "page")
+        if frame != "page" and frame not in parts:
+            raise BadInput(f"{where}: frame {frame!r}: the step {step} passes "
+                           f"{', '.join(repr(p) for p in parts) or 'no parts'}; use one of them or 'page'")
+        highlight = entry.get("highlight")
+        if highlight is not None and highlight not in parts:
+            raise BadInput(f"{where}: highlight {highlight!r}: the step {step} passes "
+                           f"{', '.join(repr(p) for p in parts) or 'no parts'}")
+        padding = entry.get("padding", 0)
+        if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding <= 400:
+            raise BadInput(f"{where}: padding: must be a whole number of pixels between 0 and 400")
+        image_viewport = _viewport(entry["viewport"], f"{where}: viewport") if "viewport" in entry else None
+        image_scale = None
+        if "device_scale_factor" in entry:
+            image_scale = _scale(entry["device_scale_factor"], f"{where}: device_scale_factor")
+            if image_scale not in (1.0, scale):
+                raise BadInput(f"{where}: device_scale_factor: must be 1 or the manifest's ({scale:g}): "
+                               f"the browser window has one scale for every image")
+        for key in ("doc_step", "state"):
+            if not isinstance(entry.get(key, ""), (str, int, float)):
+                raise BadInput(f"{where}: {key}: must be text")
+        images.append(DocImage(name=name, step=step, frame=frame, highlight=highlight, padding=padding,
+                               hide=_selectors(entry.get("hide", []), f"{where}: hide"),
+                               mask=_selectors(entry.get("mask", []), f"{where}: mask"),
+                               doc_step=str(entry.get("doc_step", "")), state=str(entry.get("state", "")),
+                               viewport=image_viewport, device_scale_factor=image_scale))
     names = [i.name for i in images]
-    if len(names) != len(set(names)):
-        raise BadInput(f"{path}: an image name appears twice")
-    viewport = data.get("viewport", {"width": 1280, "height": 800})
-    return Manifest(viewport, float(data.get("device_scale_factor", 1)), tuple(images))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BadInput(f"{path}: {twice[0]} appears twice")
+    missing = [n for n in DOC_IMAGE_NAMES if n not in names]
+    if missing:
+        raise BadInput(f"{path}: no entry for {', '.join(missing)}: the docs page shows all six images")
+    return Manifest(viewport, scale, tuple(images), float(threshold), max_diff)
 
 
 @dataclass
@@ -106,21 +209,55 @@ class Capture:
             await self._doc_image(image, page, parts, masks)
 
     async def _doc_image(self, image: DocImage, page: Page, parts: dict[str, Locator], masks) -> None:
-        clip = None
-        if image.frame != "page":
-            if image.frame not in parts:
-                raise KeyError(f"{image.name}: the step {image.step} has no part {image.frame!r}")
-            clip = await _padded_box(page, parts[image.frame], image.padding)
+        """One docs image: framed, highlighted, secrets masked, volatile content blanked, stable twice."""
+        restore_viewport = None
+        if image.viewport and image.viewport != page.viewport_size:
+            restore_viewport = page.viewport_size
+            await page.set_viewport_size(image.viewport)
         hidden = [page.locator(sel) for sel in image.hide]
-        if image.highlight and image.highlight in parts:
-            await _draw_highlight(parts[image.highlight])
-        path = self.docs_dir / image.name
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            await page.screenshot(path=path, clip=clip, mask=masks + hidden, mask_color=MASK_COLOR,
-                                  animations="disabled", caret="hide", scale="css")
+            for loc in hidden:
+                await loc.evaluate_all("(els) => els.forEach(e => { e.dataset.vcsRobotHidden = e.style.visibility; "
+                                       "e.style.setProperty('visibility', 'hidden', 'important'); })")
+            await _settle(page)
+            clip = None
+            if image.frame != "page":
+                if image.frame not in parts:
+                    raise KeyError(f"{image.name}: the step {image.step} has no part {image.frame!r}")
+                clip = await _padded_box(page, parts[image.frame], image.padding)
+            if image.highlight and image.highlight in parts:
+                await _draw_highlight(parts[image.highlight])
+            scale = image.device_scale_factor or self.manifest.device_scale_factor
+            data = await stable_screenshot(
+                page, clip=clip, mask=list(masks) + [page.locator(sel) for sel in image.mask],
+                mask_color=MASK_COLOR, animations="disabled", caret="hide",
+                scale="css" if scale == 1 else "device")
+            path = self.docs_dir / image.name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         finally:
             await page.evaluate(f"document.getElementById('{HIGHLIGHT_ID}')?.remove()")
+            for loc in hidden:
+                await loc.evaluate_all("(els) => els.forEach(e => { e.style.visibility = e.dataset.vcsRobotHidden || ''; "
+                                       "delete e.dataset.vcsRobotHidden; })")
+            if restore_viewport:
+                await page.set_viewport_size(restore_viewport)
+
+
+STABLE_TRIES = 10
+
+
+async def stable_screenshot(page: Page, **options) -> bytes:
+    """Screenshots until two consecutive ones are identical (a page still painting is not captured).
+
+    Raises RuntimeError when the page never holds still for two captures in a row."""
+    previous = None
+    for _ in range(STABLE_TRIES):
+        data = await page.screenshot(**options)
+        if data == previous:
+            return data
+        previous = data
+    raise RuntimeError(f"the page at {_safe_url(page.url)} kept changing: {STABLE_TRIES} screenshots, no two alike")
 
 
 def _safe_url(url: str) -> str:
