@@ -289,7 +289,7 @@ def test_connection_reset_gives_no_response():
             async with _client() as http:
                 with pytest.raises(aiohttp.ClientConnectionError):
                     await http.get(world.urls["aex"] + "/me", allow_redirects=False)
-                await asyncio.sleep(0.6)  # past the window in which a browser's silent retry is reset too
+                await asyncio.sleep(0.3)  # past the window in which a browser's silent retry is reset too
                 r = await http.get(world.urls["aex"] + "/me", allow_redirects=False)
                 assert r.status == 302
 
@@ -340,7 +340,7 @@ def test_a_faulted_post_changes_no_state(kind):
                     assert kind == "connection_reset"
                 assert world.tfc.clients == {}
                 assert len(_signed_in_sessions(world)) == 1
-                await asyncio.sleep(0.6)
+                await asyncio.sleep(0.3)
                 r = await http.post(add, data=form, allow_redirects=False)  # the retry goes through, once
                 assert r.status == 302
                 assert len(world.tfc.clients) == 1

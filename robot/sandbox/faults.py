@@ -69,7 +69,7 @@ ALLOWED_SITES = {
 DEFAULT_SITES = {**ALLOWED_SITES, "session_expiry": ("tfc", "aex")}
 DEFAULT_SLOW_MS = 1500
 MAX_SLOW_MS = 120_000
-RETRY_ECHO_S = 0.5  # Chromium resends a request once, at once, when a reused connection breaks
+RETRY_ECHO_S = 0.2  # Chromium resends a request once, at once, when a reused keep-alive connection breaks
 STATIC_SUFFIXES = (".css", ".js", ".png", ".jpg", ".svg", ".ico", ".woff", ".woff2", ".map")
 FAULT_HEADER = "X-Sandbox-Fault"  # on every fault response, for people reading traces (not for the robot)
 
@@ -361,7 +361,8 @@ class FaultInjector:
 
 # which requests -------------------------------------------------------------
 def is_api(site: str, request: web.Request) -> bool:
-    return (site == "tfc" and request.path.startswith("/api/")) or (site == "vssps" and request.path.startswith("/_apis/"))
+    path = request.path
+    return (site == "tfc" and path.startswith("/api/")) or (site == "vssps" and path.startswith("/_apis/"))
 
 
 def is_token(site: str, request: web.Request) -> bool:
@@ -397,7 +398,8 @@ def error_page(site: str) -> web.Response:
     activity = uuid.uuid4()
     html = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
             f"<body><main class=\"error-page\" role=\"main\"><h1>{heading}</h1><p>{message}</p>"
-            f"<p class=\"error-details\">HTTP 503 Service Unavailable. Activity ID: {activity}</p></main></body></html>")
+            f"<p class=\"error-details\">HTTP 503 Service Unavailable. Activity ID: {activity}</p>"
+            "</main></body></html>")
     return web.Response(text=html, status=503, content_type="text/html",
                         headers={FAULT_HEADER: "page_5xx", "Cache-Control": "no-store"})
 
@@ -466,7 +468,9 @@ def middleware(world, site: str):
             return await handler(request)
         page = is_page_load(site, request)
         key = (site, request.method, request.path_qs)
-        if injector.is_retry_of_reset(key) or injector.fire("connection_reset", site):
+        if injector.is_retry_of_reset(key):  # the browser's silent resend of a reset request: reset it too, once
+            _reset(request)
+        if injector.fire("connection_reset", site):
             injector.remember_reset(key)
             _reset(request)
         if injector.fire("slow", site):
