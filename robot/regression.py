@@ -1,0 +1,95 @@
+"""`vcs-robot check`: the UI regression check, a pytest-playwright suite (robot/check/) that walks every
+page the robot uses, in order, and tells which site, page, step and element drifted.
+
+`--sandbox` (the default) checks a fresh embedded sandbox; `--live` the real sites, with credentials from
+the environment / .env (skipped, not failed, without them). `--read-only` creates nothing; otherwise
+the check creates an Azure DevOps app and a VCS provider, connects them, and deletes both at the end.
+On a failure: both tabs' screenshots and (with --tracing) the trace, secrets scrubbed, in --output;
+JUnit XML for CI in --junitxml (default <output>/junit.xml).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import BadInput
+
+SUITE = Path(__file__).resolve().parent / "check"
+
+
+def add_command(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("check", help="check, page by page, that the sites still look as the robot expects",
+                       description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    p.set_defaults(handler=handle)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--sandbox", action="store_true", help="check a fresh embedded sandbox (the default)")
+    where.add_argument("--live", action="store_true", help="check the live sites (credentials from env / .env)")
+    p.add_argument("--read-only", action="store_true", help="create nothing: sign in, open the forms, check, leave")
+    p.add_argument("--org", help="Terraform Cloud organization (live: default $TFC_ORGANIZATION)")
+    p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
+    p.add_argument("--tracing", choices=("on", "off", "retain-on-failure"), default="retain-on-failure",
+                   help="keep a Playwright trace (secrets scrubbed, no screenshots); default: on failure")
+    p.add_argument("--output", default="out/check", help="folder for failure screenshots and traces")
+    p.add_argument("--junitxml", help="JUnit XML report (default <output>/junit.xml)")
+    p.add_argument("--element-timeout", type=float, default=15_000, help=argparse.SUPPRESS)
+    p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def pytest_args(args) -> list[str]:
+    output = Path(args.output)
+    result = [str(SUITE), "-p", "no:cacheprovider", "--rootdir", str(SUITE), "-c", os.devnull,
+              "--output", str(output), "--tracing", args.tracing,
+              "--junitxml", str(args.junitxml or output / "junit.xml"),
+              "--element-timeout", str(args.element_timeout), "-rs"]
+    result.append("-v" if args.verbose else "-q")
+    if args.live:
+        result.append("--live")
+    if args.read_only:
+        result.append("--read-only")
+    if args.org:
+        result += ["--org", args.org]
+    if args.headed:
+        result.append("--headed")
+    for drift in args.drift:
+        if args.live:
+            raise BadInput("--drift needs the sandbox")
+        result += ["--sandbox-drift", drift]
+    return result
+
+
+def handle(args) -> int:
+    """Runs the suite in this process; 0 all passed (or skipped), 1 a check failed, 2 bad usage."""
+    import importlib.util
+    if not (importlib.util.find_spec("pytest") and importlib.util.find_spec("pytest_playwright")):
+        raise BadInput("the check needs pytest and pytest-playwright: pip install 'vcs-robot[test]'") from None
+    import pytest
+    code = int(pytest.main(pytest_args(args)))
+    if code in (0, 5):  # 5: nothing collected
+        return 0 if code == 0 else 1
+    if code == 1:
+        return 1
+    if code == 2:
+        return 130
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vcs-robot check", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    try:
+        return handle(parser.parse_args(argv))
+    except BadInput as e:
+        print(f"vcs-robot: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
