@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--tracing", choices=("on", "off", "retain-on-failure"), default="retain-on-failure",
                    help="keep a Playwright trace (secrets scrubbed, no screenshots); default: on failure")
-    p.add_argument("--output", default="out/check", help="folder for failure screenshots and traces")
+    p.add_argument("--output", default="out/check",
+                   help="folder for failure screenshots and traces (emptied at the start, as pytest-playwright does)")
     p.add_argument("--junitxml", help="JUnit XML report (default <output>/junit.xml)")
     p.add_argument("--element-timeout", type=float, default=15_000, help=argparse.SUPPRESS)
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)

@@ -61,9 +61,8 @@ def browser_type_launch_args(browser_type_launch_args, pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def sites(pytestconfig, tmp_path_factory):
+def sites(pytestconfig):
     from robot.config import load_settings
-    state_dir = tmp_path_factory.mktemp("state")
     if pytestconfig.getoption("--live"):
         if pytestconfig.getoption("--sandbox-drift"):
             raise pytest.UsageError("--sandbox-drift needs the sandbox, not --live")
@@ -82,8 +81,10 @@ def sites(pytestconfig, tmp_path_factory):
     from robot.sandbox.server import Sandbox
     from robot.sandbox.world import SandboxOptions
     drift = [d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d]
-    with Sandbox(SandboxOptions(drift=set(drift))) as sandbox:
-        settings = load_settings(environ=sandbox.env(), env_file=None, overrides={"state_dir": state_dir})
+    # not tmp_path_factory: a check run inside another pytest run must not prune that run's folders
+    with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, \
+            Sandbox(SandboxOptions(drift=set(drift))) as sandbox:
+        settings = load_settings(environ=sandbox.env(), env_file=None, overrides={"state_dir": Path(state_dir)})
         yield Sites(settings, pytestconfig.getoption("--org") or SANDBOX_ORG, "sandbox", sandbox, drift)
 
 
