@@ -152,8 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     common(p, "out/demo")
     p.set_defaults(handler=cmd_demo)
+    from . import regression, screenshots
     from .provision import add_commands
     add_commands(sub, common)
+    screenshots.add_command(sub)
+    regression.add_command(sub)
     p = sub.add_parser("sandbox", help="serve the replicated sites")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback only)")
     p.add_argument("--port", type=int, default=0, help="first port (the sites take consecutive ports)")

@@ -33,7 +33,7 @@ log = logging.getLogger("vcs_robot")
 BACKOFF_S = 0.5
 # Errors a site reports for a passing fault (OAuth error codes, HTTP wording): retried, not final.
 TRANSIENT_MARKERS = ("server_error", "temporarily_unavailable", "service unavailable", "too many requests",
-                     "kept failing")
+                     "unreachable", "kept failing", "chrome-error://")
 
 
 @dataclass
@@ -191,15 +191,23 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
 
 
 def _watch_documents(ctx: FlowContext) -> list[int]:
-    """Statuses of failed page loads (5xx, 429) in either tab: they make a missing element transient."""
+    """Failed page loads in either tab (5xx, 429, or 0 for a dropped connection).
+
+    A missing element after such a load is a transient fault, not a drifted UI.
+    """
     seen: list[int] = []
 
     def on_response(response):
         if response.request.is_navigation_request() and (response.status >= 500 or response.status == 429):
             seen.append(response.status)
 
+    def on_failed(request):
+        if request.is_navigation_request():
+            seen.append(0)
+
     for page in (ctx.tfc_page, ctx.ado_page):
         page.on("response", on_response)
+        page.on("requestfailed", on_failed)
     return seen
 
 
