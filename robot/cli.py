@@ -44,11 +44,21 @@ def sites(args):
         return
     from .sandbox.server import Sandbox
     from .sandbox.world import SandboxOptions
-    options = SandboxOptions(registration_closed=getattr(args, "registration_closed", False))
+    options = SandboxOptions(registration_closed=getattr(args, "registration_closed", False),
+                             faults=fault_plan(args))
     if getattr(args, "sandbox_orgs", None):
         options.orgs = tuple(args.sandbox_orgs)
     with Sandbox(options) as sandbox:
         yield sandbox.env()
+
+
+def fault_plan(args):
+    """The sandbox's fault plan from --faults FILE and --fault KEY=VALUE flags (empty: no faults)."""
+    from .sandbox.faults import FaultPlan
+    plan = FaultPlan.from_yaml(Path(args.faults)) if getattr(args, "faults", None) else None
+    if getattr(args, "fault", None):
+        plan = FaultPlan.from_flags(args.fault, base=plan)
+    return plan if plan is not None else {}
 
 
 def settings_for(args, env: dict | None):
@@ -107,7 +117,7 @@ def cmd_sandbox(args) -> int:
     from .sandbox.server import SITES, Sandbox
     from .sandbox.world import SandboxOptions
     options = SandboxOptions(host=args.host, fixed_credentials=True, registration_closed=args.registration_closed,
-                             tfc_ui=args.tfc_ui)
+                             tfc_ui=args.tfc_ui, faults=fault_plan(args))
     ports = {key: args.port + i for i, key in enumerate(SITES)} if args.port else None
     with Sandbox(options, ports=ports) as sandbox:
         env = sandbox.env()
@@ -136,7 +146,14 @@ def common(parser: argparse.ArgumentParser, out_default: str) -> None:
     parser.add_argument("--no-screenshots", action="store_true", help="skip the per-step screenshots")
     parser.add_argument("--trace", action="store_true", help="keep a Playwright trace per org (secrets scrubbed)")
     parser.add_argument("--registration-closed", action="store_true", help=argparse.SUPPRESS)
+    fault_options(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
+
+
+def fault_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--faults", metavar="FILE", help="sandbox fault plan (YAML)")
+    parser.add_argument("--fault", action="append", metavar="KEY=VALUE",
+                        help="one sandbox fault, e.g. page_5xx=0.1 or token_5xx=1:2 (share:max)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tfc-ui", choices=["seed", "wizard"], default="seed")
     p.add_argument("--registration-closed", action="store_true", help="refuse new Azure DevOps OAuth apps")
     p.add_argument("--env-file", help="also write the robot's settings to this file")
+    fault_options(p)
     p.set_defaults(handler=cmd_sandbox)
     return parser
 
