@@ -23,6 +23,7 @@ class SandboxOptions:
     render_delay_ms: tuple[int, int] = (40, 200)  # client-side rendering delay of every page
     orgs: tuple[str, ...] = tuple(f"example-org-{n}" for n in range(1, 6))
     registration_closed: bool = False  # Azure DevOps refuses new OAuth apps (as since April 2025)
+    ado_orgs: tuple[str, ...] = ("contoso-sandbox", "contoso-labs")  # the Azure DevOps user's organizations
     tfc_ui: str = "seed"  # Terraform Cloud UI generation: "seed" (2019-2020) or "wizard"
     host: str = "127.0.0.1"
     fixed_credentials: bool = False  # stable, printable credentials for a person clicking through
