@@ -1,8 +1,12 @@
 """Replica of aex.dev.azure.com / app.vsaex.visualstudio.com: the profile and the legacy OAuth apps.
+It also stands in for dev.azure.com/<org>: User settings > Personal access tokens and the PAT-checking APIs.
 
 `/me` profile with the "Applications and services" column; `/app/register` (registration form with
 the long "Authorized scopes" list); `/app/view?clientId=` (App ID, App Secret, Client Secret behind
 "Show", scopes, callback URL, Edit / Generate Secret / Regenerate Secret / Delete); `/app/edit`.
+`/<org>/_usersSettings/tokens` (the PAT list, "New Token", Regenerate, Revoke: ado_pat.py);
+`/<org>/_apis/tokens/pats` (the PAT lifecycle API the page calls, cookie session);
+`/<org>/_apis/connectionData`, `/<org>/_apis/git/repositories` (Basic auth with a PAT).
 Signing in goes through the Microsoft replica; this site's own session cookie is UserAuthentication.
 """
 from __future__ import annotations
@@ -86,7 +90,9 @@ async def root(request: web.Request) -> web.Response:
 
 def _common(request: web.Request, user: str) -> dict:
     azure = world_of(request).azure
-    return {"user": azure.profile(user), "apps": azure.apps_of(user)}
+    orgs = azure.organizations_of(user)
+    return {"user": azure.profile(user), "apps": azure.apps_of(user),
+            "pat_url": f"/{quote(orgs[0])}/_usersSettings/tokens" if orgs else ""}
 
 
 async def profile(request: web.Request) -> web.Response:
@@ -254,7 +260,9 @@ async def sign_out(request: web.Request) -> web.Response:
 
 
 def create_app(world) -> web.Application:
+    from . import ado_pat
     app = new_app(world)
+    ado_pat.add_routes(app)
     app.router.add_get("/", root)
     app.router.add_get("/me", profile)
     app.router.add_get("/_signedin", signed_in)

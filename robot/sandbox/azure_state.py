@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import hashlib
 import json
+import string
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -88,6 +90,48 @@ SCOPES: list[tuple[str, str, str]] = [
     ("vso.work_full", "Work items (full)", "Grants full access to work items, queries, backlogs, plans, and work item tracking metadata."),
 ]
 SCOPE_LABELS = {sid: label for sid, label, _ in SCOPES}
+
+# ---- personal access tokens (User settings > Personal access tokens) ----------------------------
+# Everything about PATs that may change lives here, as data.
+PAT_LENGTH = 84  # the 2024+ format: 84 characters with the fixed "AZDO" signature at 76-79
+PAT_LEGACY_LENGTH = 52  # the older format: 52 lowercase base32 characters
+PAT_SIGNATURE = "AZDO"
+PAT_PRESET_DAYS = (30, 60, 90)  # the "Expiration" drop-down; anything else is "Custom defined"
+PAT_MAX_DAYS = 365  # a custom expiry at most one year ahead
+GLOBAL_PAT_CUTOFF = _dt.date(2026, 12, 1)  # no new global PATs from this day; existing ones stop working
+PAT_FULL_ACCESS = "app_token"  # the scope of a "Full access" token
+ALL_ORGANIZATIONS = "All accessible organizations"
+# PAT scope groups of the "Create a new personal access token" panel: group -> [(scope id, option)].
+# A check box's accessible name is "<group> (<option>)", e.g. "Code (Read)".
+PAT_SCOPE_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Agent Pools", [("vso.agentpools", "Read"), ("vso.agentpools_manage", "Read & manage")]),
+    ("Analytics", [("vso.analytics", "Read")]),
+    ("Build", [("vso.build", "Read"), ("vso.build_execute", "Read & execute")]),
+    ("Code", [("vso.code", "Read"), ("vso.code_write", "Read & write"), ("vso.code_manage", "Read, write, & manage"),
+              ("vso.code_full", "Full"), ("vso.code_status", "Status")]),
+    ("Packaging", [("vso.packaging", "Read"), ("vso.packaging_write", "Read & write"),
+                   ("vso.packaging_manage", "Read, write, & manage")]),
+    ("Project and Team", [("vso.project", "Read"), ("vso.project_write", "Read & write"),
+                          ("vso.project_manage", "Read, write, & manage")]),
+    ("Release", [("vso.release", "Read"), ("vso.release_execute", "Read, write, & execute"),
+                 ("vso.release_manage", "Read, write, execute, & manage")]),
+    ("User Profile", [("vso.profile", "Read"), ("vso.profile_write", "Read & write")]),
+    ("Work Items", [("vso.work", "Read"), ("vso.work_write", "Read & write"), ("vso.work_full", "Read, write, & manage")]),
+]
+PAT_SCOPE_LABELS = {sid: f"{group} ({option})" for group, options in PAT_SCOPE_GROUPS for sid, option in options}
+PAT_SCOPE_LABELS[PAT_FULL_ACCESS] = "Full access"
+CODE_READ_SCOPES = {"vso.code", "vso.code_write", "vso.code_manage", "vso.code_full", PAT_FULL_ACCESS}
+# patTokenError values of the real PAT lifecycle API, with the message the panel shows.
+PAT_ERRORS = {
+    "displayNameRequired": "A name is required.",
+    "invalidValidTo": "Select an expiration date in the future.",
+    "patLifespanPolicyViolation": "The expiration date must be within one year of today.",
+    "invalidScope": "Select at least one scope.",
+    "invalidTargetAccounts": "Select an organization you belong to.",
+    "globalPatPolicyViolation": "Global personal access tokens (All accessible organizations) can no longer be "
+                                "created. Select a single organization.",
+    "authorizationNotFound": "The token does not exist or was revoked.",
+}
 
 # Token endpoint errors: code -> (HTTP status, "Error", "ErrorDescription").
 TOKEN_ERRORS = {
@@ -206,6 +250,43 @@ class Token:
     revoked: bool = False
 
 
+@dataclass
+class PersonalAccessToken:
+    """A PAT as Azure DevOps keeps it: never its value, only a digest (the value is shown once)."""
+    id: str  # authorizationId (a GUID)
+    name: str
+    owner: str
+    organization: str | None  # None: "All accessible organizations" (a global PAT)
+    scopes: list[str]  # PAT scope ids (vso.code, vso.code_status, ...) or ["app_token"] (Full access)
+    created_at: float
+    expires_at: float
+    digest: str  # sha256 of the value
+    revoked: bool = False
+    regenerated: int = 0  # how many times a new value replaced the old one
+    legacy: bool = False  # the value has the older 52-character format
+
+    @property
+    def is_global(self) -> bool:
+        return self.organization is None
+
+    @property
+    def organization_label(self) -> str:
+        return self.organization or ALL_ORGANIZATIONS
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [PAT_SCOPE_LABELS.get(s, s) for s in self.scopes]
+
+    @property
+    def expires_date(self) -> _dt.date:
+        return _date(self.expires_at).date()
+
+    def status(self, now: float) -> str:
+        if self.revoked:
+            return "Revoked"
+        return "Expired" if now >= self.expires_at else "Active"
+
+
 class AzureState:
     def __init__(self, world):
         self.world = world
@@ -222,6 +303,9 @@ class AzureState:
         self.consents: dict[str, dict] = {}  # pending consent pages: id -> request
         self.sign_ins = 0  # completed interactive sign-ins (tests look at it)
         self.user_ids: dict[str, str] = {world.azure_account.username: world.new_uuid()}
+        # Azure DevOps organizations per user, and personal access tokens by authorizationId
+        self.organizations: dict[str, list[str]] = {world.azure_account.username: list(world.options.ado_orgs)}
+        self.pats: dict[str, PersonalAccessToken] = {}
 
     # ---- accounts ------------------------------------------------------------------------------
     def account(self, username: str):
@@ -471,3 +555,141 @@ class AzureState:
             if token.app_id not in self.apps:
                 return None
             return token
+
+    # ---- personal access tokens --------------------------------------------------------------------
+    def organizations_of(self, user: str) -> list[str]:
+        with self.lock:
+            return list(self.organizations.get(user, []))
+
+    def organization_of(self, user: str, name: str) -> str | None:
+        """The user's organization spelled as Azure DevOps spells it (names are case-insensitive)."""
+        for org in self.organizations_of(user):
+            if org.lower() == (name or "").strip().lower():
+                return org
+        return None
+
+    def today(self) -> _dt.date:
+        return _date(self.clock()).date()
+
+    def global_pats_allowed(self) -> bool:
+        return self.today() < GLOBAL_PAT_CUTOFF
+
+    @staticmethod
+    def new_pat_value(legacy: bool = False) -> str:
+        if legacy:
+            return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(PAT_LEGACY_LENGTH))
+        alphabet = string.ascii_letters + string.digits
+        head = "".join(secrets.choice(alphabet) for _ in range(PAT_LENGTH - len(PAT_SIGNATURE) - 4))
+        return head + PAT_SIGNATURE + "".join(secrets.choice(alphabet) for _ in range(4))
+
+    @staticmethod
+    def _digest(value: str) -> str:
+        return hashlib.sha256((value or "").encode()).hexdigest()
+
+    def _pat_error(self, user: str, name: str, organization: str | None, scopes: list[str],
+                   expires_at: float) -> str | None:
+        if not (name or "").strip():
+            return "displayNameRequired"
+        if organization is None:
+            if not self.global_pats_allowed():
+                return "globalPatPolicyViolation"
+        elif not self.organization_of(user, organization):
+            return "invalidTargetAccounts"
+        if not scopes or any(s not in PAT_SCOPE_LABELS for s in scopes):
+            return "invalidScope"
+        now = self.clock()
+        if expires_at <= now:
+            return "invalidValidTo"
+        if _date(expires_at).date() > self.today() + _dt.timedelta(days=PAT_MAX_DAYS):
+            return "patLifespanPolicyViolation"
+        return None
+
+    def create_pat(self, name: str, organization: str | None, scopes: list[str], expires_at: float | None = None,
+                   days: int | None = None, owner: str | None = None,
+                   legacy: bool = False) -> tuple[PersonalAccessToken, str] | str:
+        """A new PAT and its value (the only time the value exists), or a PAT_ERRORS code.
+
+        `organization` None means "All accessible organizations"; give `expires_at` or `days`."""
+        owner = owner or self.world.azure_account.username
+        with self.lock:
+            if expires_at is None:
+                expires_at = self.clock() + (days or PAT_PRESET_DAYS[0]) * 86400
+            scopes = [s for s in dict.fromkeys(scopes or [])]
+            error = self._pat_error(owner, name, organization, scopes, expires_at)
+            if error:
+                return error
+            value = self.new_pat_value(legacy)
+            pat = PersonalAccessToken(
+                id=self.world.new_uuid(), name=name.strip(), owner=owner,
+                organization=self.organization_of(owner, organization) if organization is not None else None,
+                scopes=scopes, created_at=self.clock(), expires_at=float(expires_at), digest=self._digest(value),
+                legacy=legacy)
+            self.pats[pat.id] = pat
+            return pat, value
+
+    def pats_of(self, owner: str) -> list[PersonalAccessToken]:
+        with self.lock:
+            return sorted((p for p in self.pats.values() if p.owner == owner), key=lambda p: (p.created_at, p.name))
+
+    def pats_named(self, name: str) -> list[PersonalAccessToken]:
+        with self.lock:
+            return [p for p in self.pats.values() if p.name == name]
+
+    def pat(self, authorization_id: str) -> PersonalAccessToken | None:
+        with self.lock:
+            return self.pats.get((authorization_id or "").strip().lower())
+
+    def regenerate_pat(self, authorization_id: str) -> tuple[PersonalAccessToken, str] | str:
+        """A new value for the token (same name, organization, scopes and expiry); the old value stops working."""
+        with self.lock:
+            pat = self.pats.get(authorization_id)
+            if not pat or pat.status(self.clock()) == "Revoked":
+                return "authorizationNotFound"
+            if pat.is_global and not self.global_pats_allowed():
+                return "globalPatPolicyViolation"
+            if pat.status(self.clock()) == "Expired":
+                return "invalidValidTo"
+            value = self.new_pat_value(pat.legacy)
+            pat.digest = self._digest(value)
+            pat.regenerated += 1
+            return pat, value
+
+    def revoke_pat(self, authorization_id: str) -> bool:
+        with self.lock:
+            pat = self.pats.get(authorization_id)
+            if not pat or pat.revoked:
+                return False
+            pat.revoked = True
+            return True
+
+    def find_pat(self, value: str) -> PersonalAccessToken | None:
+        """The token whose value this is (live or not), or None."""
+        if not value:
+            return None
+        digest = self._digest(value.strip())
+        with self.lock:
+            for pat in self.pats.values():
+                if secrets.compare_digest(pat.digest, digest):
+                    return pat
+        return None
+
+    def pat_for(self, token: str, ado_org: str) -> PersonalAccessToken | None:
+        """The live token usable on `ado_org` (not revoked, not expired; org-scoped to it, or global
+        before the cutoff), else None. Scopes are not checked here."""
+        pat = self.find_pat(token)
+        if not pat or pat.status(self.clock()) != "Active":
+            return None
+        if pat.is_global:
+            if not self.global_pats_allowed():
+                return None
+            return pat if self.organization_of(pat.owner, ado_org) else None
+        return pat if pat.organization.lower() == (ado_org or "").strip().lower() else None
+
+    def check_pat(self, token: str, ado_org: str) -> str | None:
+        """For the Terraform Cloud replica: the user's email when `token` is a live PAT valid for the Azure
+        DevOps organization `ado_org` with Code (Read) (or a broader code scope / Full access), else None."""
+        pat = self.pat_for(token, ado_org)
+        if not pat or not CODE_READ_SCOPES.intersection(pat.scopes):
+            return None
+        acct = self.account(pat.owner)
+        return acct.username if acct else None
