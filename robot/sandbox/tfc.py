@@ -1,5 +1,6 @@
 """Terraform Cloud (app.terraform.io) replica: sign-in with two-factor, the seed-generation (2019-2020)
 "VCS Providers" settings pages, the OAuth connect/callback endpoints, and the API (tfc_api.py).
+With `world.options.tfc_ui == "wizard"` the settings pages are today's (tfc_wizard.py) instead.
 
 Its state lives in `world.tfc` (tfc_state.TfcState). Drift switches (world.options.drift):
   "tfc-add-a-vcs-provider"   the add button reads "Add a VCS Provider" (as the docs also write it)
@@ -13,6 +14,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from aiohttp import web
 
+from . import tfc_wizard as wizard
 from .common import new_app, render, world_of
 from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, Session
 
@@ -203,6 +205,8 @@ async def org_home(request: web.Request) -> web.Response:
 
 
 async def settings_page(request: web.Request) -> web.Response:
+    if wizard.is_wizard(request):
+        return await wizard.settings_page(request)
     session, username = _user(request)
     org = _org_or_404(request, username)
     section = request.match_info.get("section", "profile")
@@ -223,6 +227,8 @@ def _drift(request, name: str) -> bool:
 
 
 async def vcs_providers_page(request: web.Request) -> web.Response:
+    if wizard.is_wizard(request):
+        return await wizard.providers_page(request)
     session, username = _user(request)
     org = _org_or_404(request, username)
     if not org:
@@ -262,6 +268,8 @@ def _add_context(request, org, username, **extra):
 
 
 async def add_provider_page(request: web.Request) -> web.Response:
+    if wizard.is_wizard(request):
+        return await wizard.choose_page(request)
     session, username = _user(request)
     org = _org_or_404(request, username)
     if not org:
@@ -271,6 +279,8 @@ async def add_provider_page(request: web.Request) -> web.Response:
 
 
 async def add_provider_submit(request: web.Request) -> web.Response:
+    if wizard.is_wizard(request):
+        return await wizard.choose_submit(request)
     session, username = _user(request)
     org = _org_or_404(request, username)
     if not org:
@@ -403,7 +413,15 @@ async def callback(request: web.Request) -> web.Response:
     client = state.client_by_uuid(request.match_info["uuid"])
     if not client or not state.organization(client.organization, username):
         return _not_found(request, session)
-    back = _redirect(_vcs_path(client.organization))
+    was_connected = client.token is not None
+    in_wizard = wizard.is_wizard(request)
+
+    def back_to(ok: bool = False) -> web.Response:
+        if in_wizard:
+            return _redirect(wizard.after_callback(client, was_connected, ok))
+        return _redirect(_vcs_path(client.organization))
+
+    back = back_to(ok=False)
     if not state.take_state(client, request.query.get("state", "")):
         session.flash.append(("alert", MESSAGES["bad_state"]))
         return back
@@ -425,7 +443,7 @@ async def callback(request: web.Request) -> web.Response:
     state.set_token(client, user, body["access_token"], body.get("refresh_token", ""),
                     expires_in=float(body.get("expires_in") or 0))
     session.flash.append(("notice", MESSAGES["connected"]))
-    return back
+    return back_to(ok=True)
 
 
 # app ------------------------------------------------------------------------
@@ -453,6 +471,7 @@ def create_app(world) -> web.Application:
     r.add_get("/app/{org}/settings/version-control/{client_id}/edit", edit_provider_page)
     r.add_post("/app/{org}/settings/version-control/{client_id}/edit", edit_provider_submit)
     r.add_post("/app/{org}/settings/version-control/{client_id}/delete", delete_provider)
+    wizard.add_routes(r)
     r.add_get("/app/{org}/settings/{section}", settings_page)
     r.add_get("/auth/{uuid}", connect)
     r.add_get("/auth/{uuid}/callback", callback)
