@@ -1,0 +1,113 @@
+"""The wizard generation of Terraform Cloud (HCP Terraform, 2021 to now) end to end: real Chromium,
+real HTTP, the sandbox serving `tfc_ui="wizard"`."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import flows.docs_page
+import robot.runner
+from flows.wizard_page import connect_org_wizard, detect_generation
+from tests.conftest import robot_settings, run_robot
+
+ORG = "example-org-1"
+APP = f"Terraform Cloud ({ORG})"
+WIZARD_STEPS = ["check_existing", "add_vcs_provider", "create_application", "connect_organization", "verify"]
+
+
+async def _dispatch(ctx):
+    """What flows.docs_page.connect_org will do once integrated: the flow matching the UI generation."""
+    if await detect_generation(ctx) == "wizard":
+        return await connect_org_wizard(ctx)
+    return await flows.docs_page.connect_org(ctx)
+
+
+@pytest.fixture(autouse=True)
+def dispatching_runner(monkeypatch):
+    monkeypatch.setattr(robot.runner, "connect_org", _dispatch)
+
+
+@pytest.fixture
+def wizard_sandbox():
+    from robot.sandbox.server import Sandbox
+    from robot.sandbox.world import SandboxOptions
+    with Sandbox(SandboxOptions(tfc_ui="wizard", render_delay_ms=(20, 80))) as sb:
+        yield sb
+
+
+def world_state(sandbox, org=ORG):
+    return sandbox.world.azure.apps_named(f"Terraform Cloud ({org})"), sandbox.world.tfc.clients_for(org)
+
+
+def test_wizard_connects_an_org_end_to_end_and_rerun_is_a_no_op(wizard_sandbox, tmp_path):
+    sb = wizard_sandbox
+    [result] = run_robot(sb.env(), tmp_path / "1", [ORG])
+    assert result.status == "connected", result.error
+    assert [s.name for s in result.steps] == WIZARD_STEPS
+    apps, clients = world_state(sb)
+    assert len(apps) == 1 and len(clients) == 1
+    app, client = apps[0], clients[0]
+    assert sorted(app.scopes) == ["vso.code", "vso.code_status"]
+    callback = f"{sb.world.urls['tfc']}/auth/{client.callback_uuid}/callback"
+    # the app got the final callback URL at creation: no update step, no callback-updated screenshot
+    assert app.callback_url == result.callback_url == callback
+    assert "update_callback_url" not in [s.name for s in result.steps]
+    assert client.key == app.id == result.app_id and client.name == "Azure DevOps Services"
+    assert client.token is not None and client.token.id == result.oauth_token_id
+    assert result.oauth_client_id == client.id and result.verified
+    shots = [s["step"] for s in result.screenshots]
+    for step in ("wizard-choose-provider", "wizard-setup-provider", "create-application",
+                 "wizard-accept-terms", "wizard-advanced-settings", "wizard-connected"):
+        assert step in shots, shots
+    assert "callback-updated" not in shots
+
+    [second] = run_robot(sb.env(), tmp_path / "2", [ORG])
+    assert second.status == "connected", second.error
+    assert [s.name for s in second.steps] == ["check_existing", "verify"]
+    assert second.oauth_token_id == result.oauth_token_id
+    apps, clients = world_state(sb)
+    assert len(apps) == 1 and len(clients) == 1
+
+
+def test_wizard_reuses_an_app_and_an_unfinished_provider(wizard_sandbox, tmp_path):
+    """An interrupted run left a pending provider and an app with another callback: both are reused."""
+    sb = wizard_sandbox
+    app = sb.world.azure.create_app(APP, ["vso.code", "vso.code_status"], "https://example.com/cb")
+    pending = sb.world.tfc.add_client(ORG, "", "", "")
+    [result] = run_robot(sb.env(), tmp_path, [ORG], doc_images=False)
+    assert result.status == "connected", result.error
+    apps, clients = world_state(sb)
+    assert [a.id for a in apps] == [app.id] and [c.id for c in clients] == [pending.id]
+    assert apps[0].callback_url == sb.world.tfc.callback_url(pending) == result.callback_url
+    assert clients[0].token and clients[0].key == app.id
+    notes = " ".join(n for s in result.steps for n in s.notes)
+    assert "unfinished provider" in notes and "fixing it" in notes
+
+
+def test_ui_generation_on_both_generations(tmp_path):
+    from playwright.async_api import async_playwright
+
+    from flows.context import FlowContext, OrgResult, OrgTask
+    from robot import browser as browsers
+    from robot.capture import Capture, load_manifest
+    from robot.sandbox.server import Sandbox
+    from robot.sandbox.world import SandboxOptions
+
+    async def generation_of(sb) -> str:
+        settings = robot_settings(sb.env(), tmp_path / ".state")
+        async with async_playwright() as pw:
+            browser = await browsers.launch(pw, headless=True)
+            try:
+                context = await browser.new_context()
+                page = await context.new_page()
+                capture = Capture(tmp_path, tmp_path / "docs", load_manifest(), steps=False, docs=False)
+                ctx = FlowContext(OrgTask(ORG), settings, page, page, settings.tfc_identity(),
+                                  settings.azure_identity(), capture, OrgResult(ORG))
+                return await detect_generation(ctx)
+            finally:
+                await browser.close()
+
+    for ui in ("seed", "wizard"):
+        with Sandbox(SandboxOptions(tfc_ui=ui, render_delay_ms=(20, 80))) as sb:
+            assert asyncio.run(generation_of(sb)) == ui
