@@ -85,29 +85,62 @@ def test_wizard_reuses_an_app_and_an_unfinished_provider(wizard_sandbox, tmp_pat
     assert "unfinished provider" in notes and "fixing it" in notes
 
 
-def test_ui_generation_on_both_generations(tmp_path):
+async def _with_ctx(sb, tmp_path, work):
+    """Runs `work(ctx)` with one browser page (both tabs) on sandbox `sb`."""
     from playwright.async_api import async_playwright
 
     from flows.context import FlowContext, OrgResult, OrgTask
     from robot import browser as browsers
     from robot.capture import Capture, load_manifest
+
+    settings = robot_settings(sb.env(), tmp_path / ".state")
+    async with async_playwright() as pw:
+        browser = await browsers.launch(pw, headless=True)
+        try:
+            page = await (await browser.new_context()).new_page()
+            capture = Capture(tmp_path, tmp_path / "docs", load_manifest(), steps=False, docs=False)
+            ctx = FlowContext(OrgTask(ORG), settings, page, page, settings.tfc_identity(),
+                              settings.azure_identity(), capture, OrgResult(ORG))
+            return await work(ctx)
+        finally:
+            await browser.close()
+
+
+def test_ui_generation_on_both_generations(tmp_path):
     from robot.sandbox.server import Sandbox
     from robot.sandbox.world import SandboxOptions
 
-    async def generation_of(sb) -> str:
-        settings = robot_settings(sb.env(), tmp_path / ".state")
-        async with async_playwright() as pw:
-            browser = await browsers.launch(pw, headless=True)
-            try:
-                context = await browser.new_context()
-                page = await context.new_page()
-                capture = Capture(tmp_path, tmp_path / "docs", load_manifest(), steps=False, docs=False)
-                ctx = FlowContext(OrgTask(ORG), settings, page, page, settings.tfc_identity(),
-                                  settings.azure_identity(), capture, OrgResult(ORG))
-                return await detect_generation(ctx)
-            finally:
-                await browser.close()
-
     for ui in ("seed", "wizard"):
         with Sandbox(SandboxOptions(tfc_ui=ui, render_delay_ms=(20, 80))) as sb:
-            assert asyncio.run(generation_of(sb)) == ui
+            assert asyncio.run(_with_ctx(sb, tmp_path, detect_generation)) == ui
+
+
+def test_wizard_personal_access_token_form(wizard_sandbox, tmp_path):
+    """Terraform Cloud's half of the PAT route: a bad token is refused, a good one connects the org."""
+    from robot.errors import FinalError
+    from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
+    from robot.pages.tfc.providers_wizard import ProvidersPage
+    from robot.secrets import Secret
+
+    sb = wizard_sandbox
+    azure = sb.world.azure
+    ado_org = azure.organizations_of(sb.world.azure_account.username)[0]
+    _pat, value = azure.create_pat("HCP Terraform", ado_org, ["vso.code", "vso.code_status"], days=30)
+
+    async def work(ctx):
+        page = ProvidersPage(ctx.tfc_page, ctx.tfc)
+        await page.open(ctx.settings.tfc_url, ORG)
+        setup = await (await page.add_provider()).choose()
+        form = await setup.use_personal_access_token()
+        await form.fill("ADO by PAT", Secret("not-a-token"), ado_org)
+        with pytest.raises(FinalError, match="refused the personal access token"):
+            await form.connect_and_continue()
+        await form.fill("ADO by PAT", Secret(value), ado_org)
+        assert await form.connect_and_continue() == "advanced"
+        await AdvancedSettingsPage(ctx.tfc_page).skip_and_finish()
+        return await page.wait_connected("ADO by PAT")
+
+    token_id = asyncio.run(_with_ctx(sb, tmp_path, work))
+    [client] = sb.world.tfc.clients_for(ORG)
+    assert client.token.id == token_id and client.ado_org_name == ado_org and client.name == "ADO by PAT"
+    assert client.token.access_token == value and client.token.service_provider_user
