@@ -16,6 +16,7 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
 bench: $(STAMP)
+	$(VENV)/bin/python -m pip install -q -e '.[test,bench]'
 	$(VENV)/bin/python bench/run.py
 
 clean:

@@ -32,8 +32,9 @@ async def open_providers(ctx: FlowContext) -> tuple[VcsProvidersPage, ProviderCa
     return page, (cards[0] if cards else None)
 
 
-async def add_vcs_provider(ctx: FlowContext, app: Application) -> Provider:
-    page, card = await open_providers(ctx)
+async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvidersPage,
+                           card: ProviderCard | None) -> Provider:
+    """`page` is the org's VCS Providers page, still open in the TFC tab; `card` our provider's, if any."""
     if card:
         ctx.note(f"reusing the existing VCS provider {card.name!r}")
     else:

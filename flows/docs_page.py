@@ -14,29 +14,24 @@ STEPS = ("create_application", "add_vcs_provider", "update_callback_url", "conne
 
 async def connect_org(ctx: FlowContext) -> None:
     """Connects ctx.task.org; an org already connected is left alone (check, then act)."""
-    if await _already_connected(ctx):
-        return await _verify(ctx)
-    async with ctx.step("create_application"):
-        app = await create_application(ctx)
-    async with ctx.step("add_vcs_provider"):
-        provider = await add_vcs_provider(ctx, app)
-    async with ctx.step("update_callback_url"):
-        await update_callback_url(ctx, app, provider)
-    async with ctx.step("connect_organization"):
-        await connect_organization(ctx, app, provider)
-    await _verify(ctx)
-
-
-async def _already_connected(ctx: FlowContext) -> bool:
     async with ctx.step("check_existing"):
-        _, card = await open_providers(ctx)
+        providers, card = await open_providers(ctx)
         if card and card.oauth_token_id:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
-            return True
-        ctx.note("a provider exists but is not connected" if card else "no provider yet")
-        return False
+        else:
+            ctx.note("a provider exists but is not connected" if card else "no provider yet")
+    if not (card and card.oauth_token_id):
+        async with ctx.step("create_application"):
+            app = await create_application(ctx)
+        async with ctx.step("add_vcs_provider"):  # the TFC tab still shows the providers page
+            provider = await add_vcs_provider(ctx, app, providers, card)
+        async with ctx.step("update_callback_url"):
+            await update_callback_url(ctx, app, provider)
+        async with ctx.step("connect_organization"):
+            await connect_organization(ctx, app, provider)
+    await _verify(ctx)
 
 
 async def _verify(ctx: FlowContext) -> None:

@@ -198,13 +198,14 @@ class Capture:
             return
         parts = parts or {}
         masks = masks or []
-        await _settle(page)
-        if self.steps:
-            path = self.out / "steps" / f"{len(self.written) + 1:02d}-{step}.png"
+        if self.steps:  # a record of the step for the report: JPEG is several times cheaper than PNG
+            path = self.out / "steps" / f"{len(self.written) + 1:02d}-{step}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=path, mask=masks, mask_color=MASK_COLOR, animations="disabled",
-                                  caret="hide", scale="css")
+            await page.screenshot(path=path, type="jpeg", quality=80, mask=masks, mask_color=MASK_COLOR,
+                                  animations="disabled", caret="hide", scale="css")
             self.written.append({"step": step, "path": str(path), "url": _safe_url(page.url)})
+        if images:
+            await _settle(page)
         for image in images:
             await self._doc_image(image, page, parts, masks)
 

@@ -94,11 +94,18 @@ class Sessions:
             self.options.stats["sign_ins"] += 1
         return await asyncio.shield(self._pending[key])
 
-    def refresh(self, settings: Settings, state: dict) -> None:
-        """A context that had to sign in again holds the newer session: later contexts start from it."""
-        store = SessionStore(settings.state_dir)
-        self._fresh[store.path_for(settings)] = state
-        store.save(settings, state)
+    async def keep_newer(self, settings: Settings, started_with: dict, context: BrowserContext) -> None:
+        """A context that had to sign in again holds a newer session: later contexts start from it."""
+        with contextlib.suppress(PlaywrightError):
+            state = await context.storage_state()
+            if _cookies(state) != _cookies(started_with):
+                store = SessionStore(settings.state_dir)
+                self._fresh[store.path_for(settings)] = state
+                store.save(settings, state)
+
+
+def _cookies(state: dict) -> set:
+    return {(c["name"], c["domain"], c["path"], c["value"]) for c in state.get("cookies", [])}
 
 
 def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
@@ -153,23 +160,22 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
                       steps=options.step_screenshots, docs=docs and options.doc_images)
     _update(options, task.org, "running")
     for attempt in range(1, options.attempts + 1):
-        context = await browser.new_context(**context_args(manifest, await sessions.signed_in(settings, task.org)))
+        state = await sessions.signed_in(settings, task.org)
+        context = await browser.new_context(**context_args(manifest, state))
         if options.trace:
             await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),
                           settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
-        server_errors = _watch_documents(ctx)
         kind = ""
         try:
-            await connect_org(ctx)
+            await _run_until_broken(ctx)
             result.status, result.error, result.error_kind = "connected", "", ""
         except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
-            kind = await _classify(ctx, e, server_errors)
+            kind = await _classify(ctx, e)
             _failed(result, e, kind)
             await _failure_screenshot(ctx, options.out / task.org)
-            if kind == "transient":
-                sessions.refresh(settings, await context.storage_state())
         finally:
+            await sessions.keep_newer(settings, state, context)
             if options.trace:
                 path = options.out / task.org / f"trace-{attempt}.zip"
                 await context.tracing.stop(path=path)
@@ -190,36 +196,55 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
     return result
 
 
-def _watch_documents(ctx: FlowContext) -> list[int]:
-    """Failed page loads in either tab (5xx, 429, or 0 for a dropped connection).
+class BrokenPage(TransientError):
+    """A page load in either tab answered 5xx/429 or lost its connection: the flow cannot go on."""
 
-    A missing element after such a load is a transient fault, not a drifted UI.
-    """
-    seen: list[int] = []
+
+async def _run_until_broken(ctx: FlowContext) -> None:
+    """Runs the docs flow, stopping it at once when a page load breaks instead of waiting out a timeout."""
+    broken: asyncio.Future = asyncio.get_running_loop().create_future()
 
     def on_response(response):
-        if response.request.is_navigation_request() and (response.status >= 500 or response.status == 429):
-            seen.append(response.status)
+        if _is_document(response.request) and (response.status >= 500 or response.status == 429):
+            _set(broken, f"{response.status} from {response.url.split('?')[0]}")
 
     def on_failed(request):
-        if request.is_navigation_request():
-            seen.append(0)
+        failure = request.failure or ""
+        if _is_document(request) and "ERR_ABORTED" not in failure:  # aborted: superseded, not broken
+            _set(broken, f"{failure} at {request.url.split('?')[0]}")
 
     for page in (ctx.tfc_page, ctx.ado_page):
         page.on("response", on_response)
         page.on("requestfailed", on_failed)
-    return seen
+    flow = asyncio.ensure_future(connect_org(ctx))
+    await asyncio.wait({flow, broken}, return_when=asyncio.FIRST_COMPLETED)
+    if flow.done():
+        broken.cancel()
+        return flow.result()
+    flow.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await flow
+    raise BrokenPage(f"a page load failed: {broken.result()}")
 
 
-async def _classify(ctx: FlowContext, error: Exception, server_errors: list[int]) -> str:
+def _is_document(request) -> bool:
+    return request.is_navigation_request() and request.frame.parent_frame is None
+
+
+def _set(future: asyncio.Future, value: str) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+async def _classify(ctx: FlowContext, error: Exception) -> str:
     """final: the site refused the data or the UI drifted; transient: worth another try."""
     if not isinstance(error, FinalError):
         return "transient"
     text = str(error).lower()
     if any(marker in text for marker in TRANSIENT_MARKERS):
         return "transient"
-    if isinstance(error, DriftError) and (server_errors or await _on_sign_in_page(ctx)):
-        return "transient"  # the page was an error page, or the session was lost mid-flow
+    if isinstance(error, DriftError) and await _on_sign_in_page(ctx):
+        return "transient"  # the session was lost mid-flow
     return "final"
 
 

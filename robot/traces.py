@@ -6,10 +6,15 @@ each registered secret value replaced by a mask.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 
-from .secrets import redact
+from .secrets import MASK, redact
+
+# Session cookies and bearer tokens in recorded headers: as secret as a password while they live.
+_SENSITIVE_HEADER = re.compile(
+    r'("name":\s*"(?i:cookie|set-cookie|authorization)",\s*"value":\s*")((?:[^"\\]|\\.)*)(")')
 
 
 def scrub_zip(path: Path) -> None:
@@ -21,6 +26,6 @@ def scrub_zip(path: Path) -> None:
         for item in src.infolist():
             data = src.read(item)
             text = data.decode("utf-8", errors="surrogateescape")
-            cleaned = redact(text)
+            cleaned = _SENSITIVE_HEADER.sub(lambda m: m.group(1) + MASK + m.group(3), redact(text))
             dst.writestr(item, cleaned.encode("utf-8", errors="surrogateescape") if cleaned != text else data)
     os.replace(tmp, path)

@@ -145,8 +145,15 @@ def test_no_secret_in_any_artifact(sandbox, tmp_path):
             assert secret.encode() not in data, f"a secret leaked into {path.relative_to(tmp_path)}"
     for secret in secrets:
         assert secret not in proc.stdout and secret not in proc.stderr
+    cookies = []
     for state in tmp_path.rglob("sessions/*.json"):
         assert state.stat().st_mode & 0o077 == 0
+        cookies += [c["value"] for c in json.loads(state.read_text())["cookies"] if len(c["value"]) >= 8]
+    assert cookies
+    for trace in (p for p in files if p.suffix == ".zip"):
+        data = _all_text(trace)
+        for value in cookies:  # session cookies are as secret as passwords while they live
+            assert value.encode() not in data, f"a session cookie is in {trace.name}"
 
 
 def _all_text(path: Path) -> bytes:

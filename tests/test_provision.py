@@ -225,7 +225,8 @@ def test_remote_browser_endpoint(sandbox, tmp_path):
     config.write_text(json.dumps({"executablePath": find_executable(True), "headless": True, "host": "127.0.0.1",
                                   "port": 0, "args": LAUNCH_ARGS + ["--no-sandbox"]}))
     server = subprocess.Popen([sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium",
-                               "--config", str(config)], stdout=subprocess.PIPE, text=True)
+                               "--config", str(config)], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
     try:
         endpoint = server.stdout.readline().strip()
         assert endpoint.startswith("ws://127.0.0.1:")
@@ -234,8 +235,8 @@ def test_remote_browser_endpoint(sandbox, tmp_path):
                         "--no-screenshots", "--out", str(tmp_path / "out")], env=sandbox.env(), cwd=tmp_path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert len(sandbox.world.tfc.clients_for("example-org-2")) == 1
-    finally:
-        server.kill()
+    finally:  # the driver runs in a child of its own: end the whole group
+        os.killpg(server.pid, signal.SIGKILL)
         server.wait()
 
 
