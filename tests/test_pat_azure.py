@@ -306,3 +306,32 @@ def test_page_object_create_use_regenerate_revoke():
 
     with azure_sandbox() as sb:
         asyncio.run(scenario(sb))
+
+
+def test_page_object_signs_in_again_when_the_session_expires():
+    from playwright.async_api import async_playwright
+
+    from robot.browser import launch
+    from robot.pages.ado.personal_access_tokens import PersonalAccessTokensPage
+
+    async def scenario(sb):
+        world, acct = sb.world, sb.world.azure_account
+        identity = Identity(acct.username, Secret(acct.password), ShiftingTotp(Secret(acct.totp_secret)))
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            try:
+                page = await (await browser.new_context()).new_page()
+                pats = PersonalAccessTokensPage(page, identity)
+                for n in range(3):
+                    await pats.open_from_profile(world.urls["aex"] + "/me")
+                    token = await pats.create(f"t{n}", OTHER, 30)
+                    assert world.azure.check_pat(token.reveal(), OTHER) == acct.username
+                await pats.revoke("t2")
+                assert await pats.token_names() == ["t0", "t1"]
+                expired = world.fault_counts["session_expiry"]
+                assert expired >= 1 and world.azure.sign_ins == 1 + expired
+            finally:
+                await browser.close()
+
+    with azure_sandbox(faults={"session_expiry": {"share": 0.3, "max": 2}, "seed": 2}) as sb:
+        asyncio.run(scenario(sb))

@@ -284,9 +284,23 @@ class PersonalAccessTokensPage:
         await self._select_scopes(panel, list(scopes))
         await self._button(CREATE, panel).click()
         value = await self._success("create", panel)
-        await expect(self.rows_named(name, active=True, scope=self._ready_scope())).to_have_count(
-            before + 1, timeout=TIMEOUT_MS)
+        await self._settled(self.rows_named(name, active=True, scope=self._ready_scope()), before + 1)
         return value
+
+    async def _settled(self, rows: Locator, count: int) -> None:
+        """Waits until the list shows `count` such rows, signing in again when the site asks meanwhile."""
+        sign_in = MicrosoftSignIn(self.page, self.identity)
+        for _ in range(MAX_SIGN_INS):
+            outcome = await race({"listed": expect(rows).to_have_count(count, timeout=TIMEOUT_MS),
+                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, TIMEOUT_MS)
+            if outcome == "listed":
+                return
+            if outcome != "sign_in":
+                break
+            await sign_in.sign_in()
+            await self.wait()
+        raise DriftError(SITE, PAGE, "after create", f"{count} active row(s) of that name in the list",
+                         ['row with rowheader~"<name>"'], _where(self.page.url))
 
     async def _choose(self, panel: Locator, labels: tuple[str, ...], options: tuple[str, ...]) -> bool:
         """Picks the first of `options` in the drop-down labelled `labels` (a <select> or a combobox)."""
