@@ -13,7 +13,7 @@ callback update. Steps (same names as the seed flow where they mean the same, so
   verify                through the API, when a TFC token is given
 
 Entry points: `detect_generation(ctx)` ("seed" | "wizard", opens the org's providers page) and
-`connect_org_wizard(ctx)`.
+`connect_org_wizard(ctx, opened=True)` right after it (the page is not loaded twice).
 """
 from __future__ import annotations
 
@@ -61,11 +61,16 @@ async def _our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider
     return next((c for c in clients if c.setup_incomplete and c.service == SERVICE), None)
 
 
-async def connect_org_wizard(ctx: FlowContext) -> None:
-    """Connects ctx.task.org on the wizard UI; an org already connected is left alone (check, then act)."""
+async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
+    """Connects ctx.task.org on the wizard UI; an org already connected is left alone (check, then act).
+
+    `opened`: the TFC tab shows the org's providers page already (after detect_generation): not loaded again."""
     page = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_existing"):
-        await page.open(ctx.settings.tfc_url, ctx.task.org)
+        if opened:
+            await page.attach(ctx.settings.tfc_url, ctx.task.org)
+        else:
+            await page.open(ctx.settings.tfc_url, ctx.task.org)
         card = await _our_provider(ctx, page)
         if card and card.oauth_token_id:
             ctx.note("already connected: nothing to do")

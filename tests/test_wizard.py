@@ -19,7 +19,7 @@ WIZARD_STEPS = ["check_existing", "add_vcs_provider", "create_application", "con
 async def _dispatch(ctx):
     """What flows.docs_page.connect_org will do once integrated: the flow matching the UI generation."""
     if await detect_generation(ctx) == "wizard":
-        return await connect_org_wizard(ctx)
+        return await connect_org_wizard(ctx, opened=True)
     return await flows.docs_page.connect_org(ctx)
 
 
@@ -144,3 +144,56 @@ def test_wizard_personal_access_token_form(wizard_sandbox, tmp_path):
     [client] = sb.world.tfc.clients_for(ORG)
     assert client.token.id == token_id and client.ado_org_name == ado_org and client.name == "ADO by PAT"
     assert client.token.access_token == value and client.token.service_provider_user
+
+
+def test_sandbox_wizard_pages_over_http():
+    """The wizard's server side: the client exists (pending, callback URL final) from step 1 on; "Connect and
+    continue" goes straight to the authorize page; the seed UI has none of these pages."""
+    import re
+
+    import aiohttp
+
+    from robot.sandbox.server import Sandbox
+    from robot.sandbox.world import SandboxOptions
+
+    async def signed_in(http, world):
+        base = world.urls["tfc"]
+        await http.post(base + "/session", data={"user[login]": world.tfc_account.username,
+                                                 "user[password]": world.tfc_account.password})
+        await http.post(base + "/session/two-factor", data={"code": world.tfc_account.totp().now()})
+        return base + f"/app/{ORG}/settings/version-control"
+
+    async def wizard(world):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            providers = await signed_in(http, world)
+            text = await (await http.get(providers)).text()
+            assert ">Providers<" in text and ">Version Control<" in text and "No VCS providers" in text
+            r = await http.post(providers + "/add", data={"service_provider": "ado_services"})
+            [client] = world.tfc.clients_for(ORG)
+            assert str(r.url).endswith(f"/{client.id}/setup") and not client.key and not client.token
+            text = await r.text()
+            assert world.tfc.callback_url(client) in text and f"HCP Terraform ({ORG})" in text
+            assert "Configure with Personal Access Token" in text
+            r = await http.post(r.url, data={"oauth_client[key]": "not-a-guid", "oauth_client[secret]": "x"})
+            assert r.status == 422 and "App ID must be a valid application ID" in await r.text()
+            app_id = "0b2f6a3c-9c1e-4c2a-8f3e-1d2c3b4a5e6f"
+            r = await http.post(r.url, allow_redirects=False,
+                                data={"oauth_client[name]": "n", "oauth_client[key]": app_id,
+                                      "oauth_client[secret]": "s" * 758})
+            assert r.status == 302 and r.headers["Location"] == world.tfc.connect_path(client)
+            r = await http.get(world.urls["tfc"] + r.headers["Location"], allow_redirects=False)
+            assert r.headers["Location"].startswith(world.urls["vssps"] + "/oauth2/authorize?client_id=" + app_id)
+            text = await (await http.get(providers)).text()
+            assert "Not connected" in text and "Reauthorize" in text
+
+    async def seed(world):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            providers = await signed_in(http, world)
+            client = world.tfc.add_client(ORG, "", "", "")
+            for page in ("setup", "personal-access-token", "advanced"):
+                assert (await http.get(f"{providers}/{client.id}/{page}")).status == 404
+            assert re.search(r">\s*VCS Providers\s*</a>", await (await http.get(providers)).text())
+
+    for ui, check in (("wizard", wizard), ("seed", seed)):
+        with Sandbox(SandboxOptions(tfc_ui=ui, render_delay_ms=(0, 0))) as sb:
+            asyncio.run(check(sb.world))

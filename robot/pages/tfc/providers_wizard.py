@@ -101,6 +101,13 @@ class ProvidersPage:
                 await self.page.goto(self.url(), wait_until="domcontentloaded")
         await self.wait_ready()
 
+    async def attach(self, tfc_url: str, org: str) -> None:
+        """For a tab that already shows the org's providers page: waits until its list is shown (no reload)."""
+        self.tfc_url, self.org = tfc_url.rstrip("/"), org
+        if not self._on_page():
+            return await self.open(tfc_url, org)
+        await self.wait_ready()
+
     async def wait_ready(self) -> None:
         """Waits for the heading and the list (entries or the empty state); FinalError on a 404 page."""
         not_found = Candidate("heading~not found/404", lambda s: s.get_by_role("heading", name=NOT_FOUND))
