@@ -175,11 +175,11 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
             _failed(result, e, kind)
             await _failure_screenshot(ctx, options.out / task.org)
         finally:
-            await sessions.keep_newer(settings, state, context)
             if options.trace:
                 path = options.out / task.org / f"trace-{attempt}.zip"
                 await context.tracing.stop(path=path)
                 scrub_zip(path)
+            await sessions.keep_newer(settings, state, context)
             await context.close()
         if kind != "transient" or attempt == options.attempts:
             break
