@@ -52,19 +52,22 @@ class TfcSignIn:
         Raises SignInRefused with the site's message. A refused code is retried once with a code of a
         later window (it may have been used already by someone else); a second refusal is final.
         """
-        password_sent = False
+        passwords_sent = 0
         codes_sent = 0
         while await self.is_showing():
             username, code = await self._form()
             if username is not None:
-                if password_sent:
+                # The form again: refused when it says so; without a message the new session was lost
+                # at once (it expired), and signing in again is right, a few times at most.
+                if passwords_sent and (await present(self.page, _alert(), css(ERROR_CSS)) or passwords_sent >= 3):
                     raise SignInRefused(await self._refusal("the user name or password was refused"))
                 await username.fill(self.identity.username)
                 password = await find(self.page, WHERE, "password", "password field",
                                       label(*PASSWORD_LABELS), css(PASSWORD_CSS))
                 await password.fill(self.identity.password.reveal())
                 await self._submit("sign in", SIGN_IN_BUTTONS)
-                password_sent = True
+                passwords_sent += 1
+                codes_sent = 0
             else:
                 if self.identity.totp is None:
                     raise SignInRefused("Terraform Cloud asks for a two-factor code but no TOTP secret is configured "
