@@ -21,10 +21,12 @@ class Provider:
     page: VcsProvidersPage
 
 
-async def open_providers(ctx: FlowContext) -> tuple[VcsProvidersPage, ProviderCard | None]:
-    """The org's VCS Providers page, and the card of our provider if it exists already."""
+async def open_providers(ctx: FlowContext, opened: bool = False) -> tuple[VcsProvidersPage, ProviderCard | None]:
+    """The org's VCS Providers page (loaded unless the TFC tab shows it already: `opened`), and the
+    card of our provider if it exists."""
     page = VcsProvidersPage(ctx.tfc_page, ctx.tfc)
-    await page.open(ctx.settings.tfc_url, ctx.task.org)
+    if not opened:
+        await page.open(ctx.settings.tfc_url, ctx.task.org)
     cards = [c for c in await page.clients() if c.name == ctx.task.provider_name]
     if len(cards) > 1:
         raise FinalError(f"{len(cards)} VCS providers are named {ctx.task.provider_name!r}: "

@@ -10,7 +10,7 @@ from playwright.async_api import Locator, Page
 
 from robot.capture import Capture
 from robot.config import Settings
-from robot.errors import FinalError, TransientError
+from robot.errors import FinalError
 from robot.identity import Identity
 
 log = logging.getLogger("vcs_robot")
@@ -25,6 +25,8 @@ class OrgTask:
     provider_name: str = "Azure DevOps Services"
     company_name: str = "HashiCorp"
     application_website: str = ""
+    route: str = "oauth-app"  # or "pat": a personal access token instead of an OAuth app
+    azure_devops_organization: str = ""  # the Azure DevOps organization a PAT is scoped to
 
     def __post_init__(self):
         self.app_name = self.app_name or f"Terraform Cloud ({self.org})"

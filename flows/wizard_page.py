@@ -25,13 +25,12 @@ from robot.pages.tfc.advanced_settings import AdvancedSettingsPage, wait_after_a
 from robot.pages.tfc.generation import ui_generation
 from robot.pages.tfc.providers_wizard import SERVICE, ProvidersPage, WizardProvider
 from robot.pages.tfc.setup_provider import SetupProviderPage
-from robot.tfc_api import TfcApi, verify_connection
 
 from .context import FlowContext
 from .create_application import Application, create_application
+from .verify import verify
 from .update_callback_url import update_callback_url
 
-STEPS = ("check_existing", "add_vcs_provider", "create_application", "connect_organization", "verify")
 FAMILY = "Azure DevOps"
 
 
@@ -80,7 +79,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
             ctx.note({None: "no provider yet", "setup-incomplete": "an unfinished provider exists",
                       "not-connected": "a provider exists but is not connected"}[card and card.status])
     if card and card.oauth_token_id:
-        return await _verify(ctx)
+        return await verify(ctx)
 
     setup: SetupProviderPage | None = None
     async with ctx.step("add_vcs_provider"):
@@ -114,7 +113,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
 
     async with ctx.step("connect_organization"):
         await _connect(ctx, page, setup, app, callback_url)
-    await _verify(ctx)
+    await verify(ctx)
 
 
 async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPage | None, app: Application,
@@ -160,15 +159,3 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
     ctx.remember(oauth_token_id=token_id)
     await ctx.shot("wizard-connected", ctx.tfc_page, {"card": page.card(name)})
     return token_id
-
-
-async def _verify(ctx: FlowContext) -> None:
-    """As the seed flow's verify step: the API shows the client with this callback URL and token."""
-    token = ctx.settings.tfc_token
-    if not token:
-        return
-    async with ctx.step("verify"):
-        async with TfcApi(ctx.settings.tfc_url, token) as api:
-            client_id = await verify_connection(api, ctx.task.org, ctx.result.callback_url, ctx.result.oauth_token_id)
-        ctx.remember(oauth_client_id=client_id, verified=True)
-        ctx.note(f"the API shows {client_id} connected with {ctx.result.oauth_token_id}")

@@ -31,7 +31,8 @@ def job_for(plan: Plan, spec: OrgSpec) -> tuple[OrgTask, Settings]:
     """The org's task and its settings, with the org's own accounts when the file names them."""
     task = OrgTask(org=spec.name, app_name=spec.app_name,
                    provider_name=spec.display_name or plan.defaults.provider_name or DEFAULT_PROVIDER_NAME,
-                   company_name=spec.company_name, application_website=spec.application_website)
+                   company_name=spec.company_name, application_website=spec.application_website,
+                   route=spec.route, azure_devops_organization=spec.azure_devops_organization or "")
     tfc, azure = spec.tfc, spec.azure
     settings = plan.settings.with_overrides(
         tfc_url=tfc.url, tfc_username=tfc.username, tfc_password=tfc.password,

@@ -21,7 +21,7 @@ FAULTS = {
 def test_twenty_orgs_with_faults_all_connect_without_duplicates(tmp_path):
     with Sandbox(SandboxOptions(orgs=tuple(NAMES), faults=FAULTS, render_delay_ms=(20, 80))) as sandbox:
         results = run_robot(sandbox.env(), tmp_path, NAMES, workers=4, step_screenshots=False,
-                            doc_images=False, attempts=5)
+                            doc_images=False, attempts=8)
         failed = {r.org: r.error for r in results if r.status != "connected"}
         assert not failed
         counts = sandbox.world.fault_counts

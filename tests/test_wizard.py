@@ -6,26 +6,12 @@ import asyncio
 
 import pytest
 
-import flows.docs_page
-import robot.runner
-from flows.wizard_page import connect_org_wizard, detect_generation
+from flows.wizard_page import detect_generation
 from tests.conftest import robot_settings, run_robot
 
 ORG = "example-org-1"
 APP = f"Terraform Cloud ({ORG})"
 WIZARD_STEPS = ["check_existing", "add_vcs_provider", "create_application", "connect_organization", "verify"]
-
-
-async def _dispatch(ctx):
-    """What flows.docs_page.connect_org will do once integrated: the flow matching the UI generation."""
-    if await detect_generation(ctx) == "wizard":
-        return await connect_org_wizard(ctx, opened=True)
-    return await flows.docs_page.connect_org(ctx)
-
-
-@pytest.fixture(autouse=True)
-def dispatching_runner(monkeypatch):
-    monkeypatch.setattr(robot.runner, "connect_org", _dispatch)
 
 
 @pytest.fixture

@@ -36,6 +36,12 @@ def _alert() -> Candidate:
     return Candidate("role=alert", lambda s: s.get_by_role("alert"))
 
 
+def is_sign_in_url(url: str) -> bool:
+    """Whether a Terraform Cloud URL is one of its sign-in pages (password or two-factor)."""
+    path = urlsplit(url).path.rstrip("/") or "/"
+    return any(path == p or path.startswith(p + "/") for p in SIGN_IN_PATHS)
+
+
 class TfcSignIn:
     def __init__(self, page: Page, identity: Identity):
         self.page = page
@@ -43,8 +49,7 @@ class TfcSignIn:
 
     async def is_showing(self) -> bool:
         """True while the browser is on one of the sign-in pages."""
-        path = urlsplit(self.page.url).path.rstrip("/") or "/"
-        return any(path == p or path.startswith(p + "/") for p in SIGN_IN_PATHS)
+        return is_sign_in_url(self.page.url)
 
     async def sign_in(self) -> None:
         """Signs in (password, then a fresh TOTP code when asked) until the sign-in pages are left.
