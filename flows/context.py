@@ -50,6 +50,7 @@ class OrgResult:
     oauth_client_id: str = ""
     oauth_token_id: str = ""
     verified: bool = False
+    expires: str = ""  # when the org's token (pat route) expires: an ISO date, "" when unknown
     error: str = ""
     error_kind: str = ""
     steps: list[StepRecord] = field(default_factory=list)

@@ -13,6 +13,7 @@ async def verify(ctx: FlowContext) -> None:
         return
     async with ctx.step("verify"):
         async with TfcApi(ctx.settings.tfc_url, token) as api:
-            client_id = await verify_connection(api, ctx.task.org, ctx.result.callback_url, ctx.result.oauth_token_id)
+            client_id = await verify_connection(api, ctx.task.org, ctx.result.callback_url, ctx.result.oauth_token_id,
+                                                client_id=ctx.result.oauth_client_id)
         ctx.remember(oauth_client_id=client_id, verified=True)
         ctx.note(f"the API shows {client_id} connected with {ctx.result.oauth_token_id}")

@@ -45,7 +45,7 @@ def sites(args):
     from .sandbox.server import Sandbox
     from .sandbox.world import SandboxOptions
     options = SandboxOptions(registration_closed=getattr(args, "registration_closed", False),
-                             faults=fault_plan(args))
+                             faults=fault_plan(args), tfc_ui=getattr(args, "tfc_ui", None) or "seed")
     if getattr(args, "sandbox_orgs", None):
         options.orgs = tuple(args.sandbox_orgs)
     with Sandbox(options) as sandbox:
@@ -146,6 +146,8 @@ def common(parser: argparse.ArgumentParser, out_default: str) -> None:
     parser.add_argument("--no-screenshots", action="store_true", help="skip the per-step screenshots")
     parser.add_argument("--trace", action="store_true", help="keep a Playwright trace per org (secrets scrubbed)")
     parser.add_argument("--registration-closed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tfc-ui", choices=["seed", "wizard"], default="seed",
+                        help="with --sandbox: the Terraform Cloud UI generation it serves")
     fault_options(parser)
     parser.add_argument("-v", "--verbose", action="store_true")
 
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import regression, screenshots
     from .provision import add_commands
     add_commands(sub, common)
+    from .rotate import add_command as add_rotate; add_rotate(sub, common)
     screenshots.add_command(sub)
     regression.add_command(sub)
     p = sub.add_parser("sandbox", help="serve the replicated sites")

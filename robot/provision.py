@@ -96,10 +96,6 @@ def cmd_provision(args) -> int:
         if not specs:
             print("no organization in this shard")
             return 0
-        pat = [s.name for s in specs if s.route != "oauth-app"]
-        if pat:
-            raise BadInput(f"{args.orgs_file}: route pat ({', '.join(pat)}): this version drives only the "
-                           f"oauth-app route; set route: oauth-app")
         journal_path = out / "journal.sqlite"
         if args.dry_run:
             return asyncio.run(dry_run(plan, specs, Journal(journal_path) if journal_path.exists() else None)) or 0

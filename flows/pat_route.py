@@ -1,0 +1,215 @@
+"""The personal access token route for one organization: an org-scoped Azure DevOps PAT instead of an OAuth app.
+
+HCP Terraform recommends it since Microsoft closed new Azure DevOps OAuth apps (spec real-systems.md s.1).
+Steps (names shared with the other flows where they mean the same, so reports compare):
+  check_existing    our provider (by name) is connected -> nothing to do (the token's expiry is read, best effort)
+  create_token      Azure DevOps: User settings > Personal access tokens > "New Token": the one organization,
+                    Code (Read) + Code (Status), TOKEN_DAYS days; the value is read once (a `Secret`). A value
+                    cannot be read again, so a token of that name left by an interrupted run is regenerated
+                    (or revoked and replaced when it is for another organization or about to expire): never
+                    two live tokens of that name
+  add_vcs_provider  wizard UI: Add VCS Provider > Azure DevOps > Azure DevOps Services > "Configure with
+                    Personal Access Token" > Name, Personal Access Token, Azure DevOps Organization Name >
+                    "Connect and continue" > Advanced Settings "Skip and Finish" > the OAuth Token ID.
+                    Seed UI (no PAT form there): through the API (`oauth-token-string` + `ado-org-name`),
+                    which needs TFC_TOKEN
+  verify            through the API, when a TFC token is given (matches our client by id)
+
+The token's name is the task's app_name ("Terraform Cloud (<org>)" unless the orgs file names it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.async_api import Error as PlaywrightError
+
+from robot.errors import FinalError, RobotError
+from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage
+from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
+from robot.pages.tfc.providers_wizard import ProvidersPage
+from robot.pages.tfc.setup_provider import SetupProviderPage
+from robot.secrets import Secret
+from robot.tfc_api import TfcApi
+
+from .add_vcs_provider import open_providers
+from .context import FlowContext
+from .verify import verify
+from .wizard_page import FAMILY, SERVICE, _our_provider
+
+TOKEN_DAYS = 90  # how long a new token lives (Azure DevOps allows at most a year)
+MIN_DAYS_LEFT = 30  # a token of that name living less than this is replaced, not regenerated
+ADO_URL = "https://dev.azure.com"  # http-url and api-url of an Azure DevOps Services client
+SEED_NO_PAT_FORM = ("the seed Terraform Cloud UI has no personal access token form: give TFC_TOKEN (the API "
+                    "creates the provider) or use route: oauth-app")
+
+
+async def connect_org_pat(ctx: FlowContext, generation: str) -> None:
+    """Connects ctx.task.org with a personal access token; the TFC tab already shows the org's providers page
+    (flows.wizard_page.detect_generation). An org already connected is left alone (check, then act)."""
+    if not ctx.task.azure_devops_organization:
+        raise FinalError(f"{ctx.task.org}: the pat route needs the Azure DevOps organization name "
+                         f"(azure_devops_organization)")
+    async with ctx.step("check_existing"):
+        connected, state = await _check_existing(ctx, generation)
+        if connected:
+            ctx.note("already connected: nothing to do")
+            await _read_expiry(ctx)
+        elif generation == "seed" and not ctx.settings.tfc_token:
+            raise FinalError(SEED_NO_PAT_FORM)  # before a token is made that nothing could use
+    if connected:
+        return await verify(ctx)
+
+    async with ctx.step("create_token"):
+        token = await create_token(ctx)
+
+    async with ctx.step("add_vcs_provider"):
+        if generation == "wizard":
+            await _add_in_wizard(ctx, state, token)
+        else:
+            await _add_by_api(ctx, state, token)
+    await verify(ctx)
+
+
+# ---- check_existing ------------------------------------------------------------------------------------
+async def _check_existing(ctx: FlowContext, generation: str):
+    """(connected, state): state is the wizard's ProvidersPage and our card, or the seed page's card."""
+    name = ctx.task.provider_name
+    if generation == "wizard":
+        page = ProvidersPage(ctx.tfc_page, ctx.tfc)
+        await page.attach(ctx.settings.tfc_url, ctx.task.org)
+        card = await _our_provider(ctx, page)
+        status = card.status if card else None
+        connected_card = card if status == "connected" else None
+        state = (page, card)
+    else:
+        _page, card = await open_providers(ctx, opened=True)
+        status = ("connected" if card.oauth_token_id else "not-connected") if card else None
+        connected_card = card if status == "connected" else None
+        state = card
+    await ctx.shot("pat-providers", ctx.tfc_page)
+    if connected_card:
+        ctx.remember(callback_url=connected_card.callback_url or "", oauth_client_id=connected_card.client_id or "",
+                     oauth_token_id=connected_card.oauth_token_id)
+        return True, state
+    ctx.note({None: f"no provider named {name!r} yet", "setup-incomplete": "an unfinished provider exists",
+              "not-connected": f"the provider {name!r} exists but is not connected"}[status])
+    return False, state
+
+
+async def _read_expiry(ctx: FlowContext) -> None:
+    """Best effort, for the report: when the token of our name expires (an org already connected)."""
+    pats = PersonalAccessTokensPage(ctx.ado_page, ctx.azure)
+    try:
+        await pats.open_from_profile(ctx.settings.azure_devops_url)
+        expires = await pats.expiry_of(ctx.task.app_name)
+    except (RobotError, PlaywrightError) as e:
+        ctx.note(f"the token's expiry is unknown ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+        return
+    _remember_expiry(ctx, expires)
+
+
+def _remember_expiry(ctx: FlowContext, expires: dt.date | None) -> None:
+    ctx.remember(expires=expires.isoformat() if expires else "")
+    ctx.note(f"the token {ctx.task.app_name!r} expires on {expires.isoformat()}" if expires
+             else f"the expiry of the token {ctx.task.app_name!r} is not shown")
+
+
+# ---- create_token --------------------------------------------------------------------------------------
+async def create_token(ctx: FlowContext) -> Secret:
+    """A fresh value for the token `ctx.task.app_name`, scoped to the one Azure DevOps organization."""
+    name, ado_org = ctx.task.app_name, ctx.task.azure_devops_organization
+    pats = PersonalAccessTokensPage(ctx.ado_page, ctx.azure)
+    await pats.open_from_profile(ctx.settings.azure_devops_url)
+    await ctx.shot("pat-tokens", ctx.ado_page, {"button": pats.new_token_button()}, masks=pats.secret_locators())
+    live = [t for t in await pats.tokens() if t.active and t.name.strip().lower() == name.strip().lower()]
+    if len(live) > 1:
+        raise FinalError(f"Azure DevOps has {len(live)} active personal access tokens named {name!r}: revoke the "
+                         f"extra ones by hand (a token's value cannot be read again)")
+    token: Secret | None = None
+    if live:
+        old = live[0]
+        today = dt.datetime.now(dt.timezone.utc).date()
+        same_org = old.organization.strip().lower() == ado_org.strip().lower()
+        lasting = old.expires is not None and (old.expires - today).days >= MIN_DAYS_LEFT
+        if same_org and lasting:
+            ctx.note(f"a token named {name!r} exists (its value cannot be read again): regenerating it")
+            token = await pats.regenerate(name)
+        else:
+            why = (f"it is for {old.organization or 'another organization'!r}" if not same_org
+                   else f"it expires on {old.expires.isoformat() if old.expires else 'an unknown date'}")
+            ctx.note(f"a token named {name!r} exists but {why}: revoking it and creating a new one")
+            await pats.revoke(name)
+    if token is None:
+        token = await pats.create(name, ado_org, TOKEN_DAYS, scopes=DEFAULT_SCOPES)
+        ctx.note(f"created the token {name!r} for {ado_org} ({', '.join(DEFAULT_SCOPES)}, {TOKEN_DAYS} days)")
+    await ctx.shot("pat-created", ctx.ado_page, {"row": pats.rows_named(name, active=True).first},
+                   masks=pats.secret_locators())
+    _remember_expiry(ctx, await pats.expiry_of(name))
+    return token
+
+
+# ---- add_vcs_provider ----------------------------------------------------------------------------------
+async def _add_in_wizard(ctx: FlowContext, state, token: Secret) -> None:
+    """Wizard UI: the PAT form of a new (or unfinished) provider, Advanced Settings, the OAuth Token ID."""
+    page, card = state
+    name, ado_org = ctx.task.provider_name, ctx.task.azure_devops_organization
+    if card and card.status == "not-connected":
+        raise FinalError(f"the VCS provider {card.name!r} exists (an OAuth app provider, not connected): remove it "
+                         f"or choose another display_name for the personal access token route")
+    setup: SetupProviderPage
+    if card:
+        ctx.note(f"continuing the setup of the unfinished provider {card.name!r}")
+        setup = await page.continue_setup(card.name)
+    else:
+        await ctx.shot("wizard-providers", ctx.tfc_page, {"button": page.add_button()})
+        choose = await page.add_provider()
+        await choose.open_family(FAMILY, SERVICE)
+        await ctx.shot("wizard-choose-provider", ctx.tfc_page,
+                       {"panel": choose.panel(), "button": choose.family_button(FAMILY)})
+        setup = await choose.choose(FAMILY, SERVICE)
+    client_id = setup.client_id() or ""
+    form = await setup.use_personal_access_token()
+    await form.fill(name, token, ado_org)
+    await ctx.shot("pat-configure", ctx.tfc_page, {"form": form.form()}, masks=form.secret_locators())
+    if await form.connect_and_continue() == "advanced":
+        advanced = AdvancedSettingsPage(ctx.tfc_page)
+        await advanced.wait_ready()
+        await ctx.shot("wizard-advanced-settings", ctx.tfc_page,
+                       {"panel": advanced.panel(), "button": advanced.skip_button()})
+        await advanced.skip_and_finish()
+    page.org = page.org or ctx.task.org
+    token_id = await page.wait_connected(name)
+    listed = next((c for c in await page.clients() if c.name == name and c.oauth_token_id == token_id), None)
+    client_id = client_id or (listed.client_id if listed else "") or ""
+    # the callback URL of a PAT client means nothing: verify matches the client by id
+    ctx.remember(oauth_client_id=client_id, oauth_token_id=token_id, callback_url="")
+    ctx.note(f"connected with the personal access token: {token_id}")
+    await ctx.shot("wizard-connected", ctx.tfc_page, {"card": page.card(name)})
+
+
+async def _add_by_api(ctx: FlowContext, card, token: Secret) -> None:
+    """Seed UI (no PAT form): the client through the API, with the token as its oauth-token-string."""
+    name, ado_org, org = ctx.task.provider_name, ctx.task.azure_devops_organization, ctx.task.org
+    attributes = {"service-provider": "ado_services", "name": name, "http-url": ADO_URL, "api-url": ADO_URL,
+                  "oauth-token-string": token, "ado-org-name": ado_org}
+    async with TfcApi(ctx.settings.tfc_url, ctx.settings.tfc_token) as api:
+        mine = [c for c in await api.oauth_clients(org) if c["attributes"].get("name") == name]
+        if len(mine) > 1:
+            raise FinalError(f"{len(mine)} VCS providers are named {name!r}: remove the extra ones or choose "
+                             f"another display_name")
+        if mine:
+            ctx.note(f"giving the existing provider {name!r} the token through the API")
+            document = {"data": {"type": "oauth-clients", "id": mine[0]["id"], "attributes": attributes}}
+            client = (await api.patch(f"/oauth-clients/{mine[0]['id']}", document))["data"]
+        else:
+            document = {"data": {"type": "oauth-clients", "attributes": attributes}}
+            client = (await api.post(f"/organizations/{org}/oauth-clients", document))["data"]
+            ctx.note(f"created the provider {name!r} through the API (the seed UI has no PAT form)")
+        tokens = await api.oauth_tokens(client["id"])
+    if not tokens:
+        raise FinalError(f"the API shows the new client {client['id']} without an OAuth token")
+    token_id = tokens[0]["id"]
+    ctx.remember(oauth_client_id=client["id"], oauth_token_id=token_id, callback_url="")
+    ctx.note(f"connected with the personal access token: {token_id}")
+    page, _card = await open_providers(ctx)  # the page shows the new provider: the step's screenshot
+    await ctx.shot("pat-connected", ctx.tfc_page, {"card": page.card(name)})
