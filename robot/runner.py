@@ -8,6 +8,8 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext
 from playwright.async_api import Error as PlaywrightError
@@ -17,7 +19,7 @@ from flows.context import FlowContext, OrgResult, OrgTask
 from flows.docs_page import connect_org
 from robot.pages.ado.profile import ProfilePage
 from robot.pages.microsoft.sign_in import MicrosoftSignIn
-from robot.pages.tfc.sign_in import TfcSignIn
+from robot.pages.tfc.sign_in import TfcSignIn, is_sign_in_url
 from robot.pages.tfc.vcs_providers import VcsProvidersPage
 
 from . import browser as browsers
@@ -48,6 +50,7 @@ class RunOptions:
     browser_endpoint: str | None = None
     journal: object | None = None
     on_update: object | None = None  # callable(org, status) for progress displays
+    flow: Callable | None = None  # async flow(ctx) run per org; None: flows.docs_page.connect_org
     stats: dict = field(default_factory=lambda: {"sign_ins": 0})
 
 
@@ -77,31 +80,44 @@ async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) ->
 
 
 class Sessions:
-    """Signs in once per account pair and run, however many orgs share it, then hands out the state."""
+    """Signs in once per account pair and run, however many orgs share it, and hands out the state.
+
+    When a flow finds its session lost (expired, or a site asks for the code again), the pair signs
+    in again, once, and later contexts start from the new state.
+    """
 
     def __init__(self, browser: Browser, manifest: Manifest, options: RunOptions):
         self.browser, self.manifest, self.options = browser, manifest, options
-        self._pending: dict[Path, asyncio.Task] = {}
-        self._fresh: dict[Path, dict] = {}
+        self._current: dict[Path, asyncio.Future] = {}
 
     async def signed_in(self, settings: Settings, org: str) -> dict:
         key = SessionStore(settings.state_dir).path_for(settings)
-        if key in self._fresh:
-            return self._fresh[key]
-        if key not in self._pending:
-            self._pending[key] = asyncio.ensure_future(
-                sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
-            self.options.stats["sign_ins"] += 1
-        return await asyncio.shield(self._pending[key])
+        if key not in self._current:
+            self._sign_in(key, settings, org)
+        return await asyncio.shield(self._current[key])
+
+    def _sign_in(self, key: Path, settings: Settings, org: str) -> None:
+        self._current[key] = asyncio.ensure_future(
+            sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
+        self.options.stats["sign_ins"] += 1
+
+    def lost(self, settings: Settings, org: str, state: dict) -> None:
+        """The session `state` no longer works: sign in again unless another flow already did."""
+        key = SessionStore(settings.state_dir).path_for(settings)
+        current = self._current.get(key)
+        if current is not None and current.done() and not current.exception() and current.result() is state:
+            self._sign_in(key, settings, org)
 
     async def keep_newer(self, settings: Settings, started_with: dict, context: BrowserContext) -> None:
-        """A context that had to sign in again holds a newer session: later contexts start from it."""
+        """A context that signed in again holds a newer session: later contexts start from it."""
         with contextlib.suppress(PlaywrightError):
             state = await context.storage_state()
             if _cookies(state) != _cookies(started_with):
                 store = SessionStore(settings.state_dir)
-                self._fresh[store.path_for(settings)] = state
                 store.save(settings, state)
+                done = asyncio.get_running_loop().create_future()
+                done.set_result(state)
+                self._current[store.path_for(settings)] = done
 
 
 def _cookies(state: dict) -> set:
@@ -168,11 +184,13 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
                           settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
         kind = ""
         try:
-            await _run_until_broken(ctx)
+            await _run_until_broken(ctx, options.flow or connect_org)
             result.status, result.error, result.error_kind = "connected", "", ""
         except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
             kind = await _classify(ctx, e)
             _failed(result, e, kind)
+            if isinstance(e, SessionLost) or (isinstance(e, DriftError) and kind == "transient"):
+                sessions.lost(settings, task.org, state)
             await _failure_screenshot(ctx, options.out / task.org)
         finally:
             if options.trace:
@@ -200,7 +218,14 @@ class BrokenPage(TransientError):
     """A page load in either tab answered 5xx/429 or lost its connection: the flow cannot go on."""
 
 
-async def _run_until_broken(ctx: FlowContext) -> None:
+class SessionLost(TransientError):
+    """A site sent the flow to its sign-in pages: the session expired or must be verified again."""
+
+
+SESSION_LOST = "the Terraform Cloud session was lost (the site asked to sign in again)"
+
+
+async def _run_until_broken(ctx: FlowContext, run_flow: Callable = connect_org) -> None:
     """Runs the docs flow, stopping it at once when a page load breaks instead of waiting out a timeout."""
     broken: asyncio.Future = asyncio.get_running_loop().create_future()
 
@@ -213,10 +238,17 @@ async def _run_until_broken(ctx: FlowContext) -> None:
         if _is_document(request) and "ERR_ABORTED" not in failure:  # aborted: superseded, not broken
             _set(broken, f"{failure} at {request.url.split('?')[0]}")
 
+    tfc_origin = _origin(ctx.settings.tfc_url)
+
+    def on_navigated(frame):
+        if frame.parent_frame is None and _origin(frame.url) == tfc_origin and is_sign_in_url(frame.url):
+            _set(broken, SESSION_LOST)
+
     for page in (ctx.tfc_page, ctx.ado_page):
         page.on("response", on_response)
         page.on("requestfailed", on_failed)
-    flow = asyncio.ensure_future(connect_org(ctx))
+        page.on("framenavigated", on_navigated)
+    flow = asyncio.ensure_future(run_flow(ctx))
     await asyncio.wait({flow, broken}, return_when=asyncio.FIRST_COMPLETED)
     if flow.done():
         broken.cancel()
@@ -224,7 +256,14 @@ async def _run_until_broken(ctx: FlowContext) -> None:
     flow.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await flow
+    if broken.result() == SESSION_LOST:
+        raise SessionLost(SESSION_LOST)
     raise BrokenPage(f"a page load failed: {broken.result()}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_document(request) -> bool:
