@@ -1,0 +1,187 @@
+"""The personal access token route end to end: real Chromium, real HTTP, the sandbox on both UI generations.
+
+Azure DevOps: an org-scoped token with Code (Read) + Code (Status) (regenerated, never duplicated, on a rerun
+after a crash); Terraform Cloud: the wizard's "Configure with Personal Access Token" form, or the API on the
+seed UI (which has no such form); the token's value in no artifact."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import yaml
+
+from flows.context import OrgTask
+from flows.pat_route import SEED_NO_PAT_FORM, TOKEN_DAYS
+from tests.conftest import run_cli, run_robot
+from tests.test_docs_flow import _all_text
+
+ORG = "example-org-1"
+ADO_ORG = "contoso-sandbox"
+TOKEN = f"Terraform Cloud ({ORG})"
+CODE = ["vso.code", "vso.code_status"]
+PAT_STEPS = ["check_existing", "create_token", "add_vcs_provider", "verify"]
+
+
+def pat_task(org: str = ORG) -> OrgTask:
+    return OrgTask(org, route="pat", azure_devops_organization=ADO_ORG)
+
+
+def _sandbox(tfc_ui: str):
+    from robot.sandbox.server import Sandbox
+    from robot.sandbox.world import SandboxOptions
+    return Sandbox(SandboxOptions(tfc_ui=tfc_ui, render_delay_ms=(20, 80)))
+
+
+@pytest.fixture
+def wizard_sandbox():
+    with _sandbox("wizard") as sb:
+        yield sb
+
+
+@pytest.fixture
+def seed_sandbox():
+    with _sandbox("seed") as sb:
+        yield sb
+
+
+def live_tokens(sb, name: str = TOKEN):
+    now = sb.world.azure.clock()
+    return [p for p in sb.world.azure.pats_named(name) if p.status(now) == "Active"]
+
+
+def check_connected(sb, result, org: str = ORG):
+    """The world holds one live org-scoped token and one client using it; the result says so."""
+    assert result.status == "connected", result.error
+    [pat] = live_tokens(sb, f"Terraform Cloud ({org})")
+    assert pat.organization == ADO_ORG and not pat.is_global and sorted(pat.scopes) == CODE
+    assert 80 <= (pat.expires_date - sb.world.azure.today()).days <= TOKEN_DAYS
+    assert result.expires == pat.expires_date.isoformat()
+    [client] = sb.world.tfc.clients_for(org)
+    assert client.ado_org_name == ADO_ORG and client.service_provider == "ado_services"
+    assert client.name == "Azure DevOps Services"
+    assert client.token is not None and client.token.id == result.oauth_token_id
+    assert result.oauth_client_id == client.id and result.verified
+    assert sb.world.azure.check_pat(client.token.access_token, ADO_ORG)  # the stored token works
+    assert not sb.world.azure.apps_named(f"Terraform Cloud ({org})")  # no OAuth app on this route
+    return pat, client
+
+
+def test_wizard_pat_end_to_end_and_rerun_is_a_no_op(wizard_sandbox, tmp_path):
+    sb = wizard_sandbox
+    [result] = run_robot(sb.env(), tmp_path / "1", [pat_task()])
+    assert [s.name for s in result.steps] == PAT_STEPS
+    pat, client = check_connected(sb, result)
+    shots = [s["step"] for s in result.screenshots]
+    for step in ("pat-tokens", "pat-created", "wizard-choose-provider", "pat-configure",
+                 "wizard-advanced-settings", "wizard-connected"):
+        assert step in shots, shots
+    notes = " ".join(n for s in result.steps for n in s.notes)
+    assert f"expires on {pat.expires_date.isoformat()}" in notes
+
+    [second] = run_robot(sb.env(), tmp_path / "2", [pat_task()])
+    assert second.status == "connected", second.error
+    assert [s.name for s in second.steps] == ["check_existing", "verify"]
+    assert second.oauth_token_id == result.oauth_token_id and second.expires == result.expires
+    [again] = live_tokens(sb)
+    assert again.id == pat.id and again.regenerated == 0  # the token was left alone
+    assert [c.id for c in sb.world.tfc.clients_for(ORG)] == [client.id]
+
+
+def test_rerun_after_a_crash_regenerates_the_token_instead_of_adding_one(wizard_sandbox, tmp_path):
+    """A run died after creating the token (its value is lost): the token is regenerated, not duplicated."""
+    sb = wizard_sandbox
+    azure = sb.world.azure
+    old, old_value = azure.create_pat(TOKEN, ADO_ORG, CODE, days=TOKEN_DAYS)
+    [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False)
+    pat, client = check_connected(sb, result)
+    assert pat.id == old.id and pat.regenerated == 1
+    assert not azure.check_pat(old_value, ADO_ORG) and client.token.access_token != old_value
+    assert "regenerating" in " ".join(n for s in result.steps for n in s.notes)
+
+
+def test_a_token_for_another_organization_is_revoked_and_replaced(wizard_sandbox, tmp_path):
+    sb = wizard_sandbox
+    azure = sb.world.azure
+    other, _value = azure.create_pat(TOKEN, "contoso-labs", CODE, days=TOKEN_DAYS)
+    [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False)
+    pat, _client = check_connected(sb, result)
+    assert pat.id != other.id and azure.pat(other.id).revoked
+    assert "revoking it" in " ".join(n for s in result.steps for n in s.notes)
+
+
+def test_seed_ui_with_a_tfc_token_creates_the_provider_through_the_api(seed_sandbox, tmp_path):
+    sb = seed_sandbox
+    [result] = run_robot(sb.env(), tmp_path / "1", [pat_task()])
+    assert [s.name for s in result.steps] == PAT_STEPS
+    _pat, client = check_connected(sb, result)
+    assert client.http_url == client.api_url == "https://dev.azure.com"
+    assert "pat-connected" in [s["step"] for s in result.screenshots]
+
+    [second] = run_robot(sb.env(), tmp_path / "2", [pat_task()])
+    assert second.status == "connected", second.error
+    assert [s.name for s in second.steps] == ["check_existing", "verify"]
+    assert len(live_tokens(sb)) == 1 and len(sb.world.tfc.clients_for(ORG)) == 1
+
+
+def test_seed_ui_without_a_tfc_token_stops_with_one_clear_line(seed_sandbox, tmp_path):
+    sb = seed_sandbox
+    env = {k: v for k, v in sb.env().items() if k != "TFC_TOKEN"}
+    [result] = run_robot(env, tmp_path, [pat_task()], doc_images=False)
+    assert result.status == "failed" and result.error_kind == "final"
+    assert result.error == SEED_NO_PAT_FORM and "\n" not in result.error
+    assert "TFC_TOKEN" in result.error and "oauth-app" in result.error
+    assert not sb.world.azure.pats_named(TOKEN)  # no token was made that nothing could use
+    assert not sb.world.tfc.clients_for(ORG)
+
+
+def _orgs_file(tmp_path, names):
+    path = tmp_path / "orgs.yaml"
+    path.write_text(yaml.safe_dump({"defaults": {"route": "pat", "azure_devops_organization": ADO_ORG},
+                                    "organizations": [{"name": n} for n in names]}))
+    return path
+
+
+def test_provision_a_pat_org_from_yaml_on_the_wizard_sandbox(tmp_path):
+    out = tmp_path / "out"
+    path = tmp_path / "orgs.yaml"
+    path.write_text(yaml.safe_dump({"organizations": [
+        {"name": ORG, "route": "pat", "azure_devops_organization": ADO_ORG},
+        {"name": "example-org-2"}]}))  # the oauth-app route still works next to it
+    proc = run_cli(["provision", str(path), "--sandbox", "--tfc-ui", "wizard", "--out", str(out)], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads((out / "result.json").read_text())
+    orgs = {o["org"]: o for o in doc["organizations"]}
+    assert orgs[ORG]["status"] == orgs["example-org-2"]["status"] == "connected"
+    assert [s["name"] for s in orgs[ORG]["steps"]] == PAT_STEPS
+    assert "create_application" in [s["name"] for s in orgs["example-org-2"]["steps"]]
+    expires = dt.date.fromisoformat(orgs[ORG]["expires"])
+    assert 80 <= (expires - dt.date.today()).days <= TOKEN_DAYS + 1
+    assert orgs["example-org-2"]["expires"] == ""
+    report = (out / "report.html").read_text()
+    assert "<th>Expires</th>" in report and orgs[ORG]["expires"] in report
+
+
+def test_no_pat_value_in_any_artifact(wizard_sandbox, tmp_path):
+    """The token's value (and every other secret) appears in no file and no output, traces included."""
+    sb = wizard_sandbox
+    out = tmp_path / "out"
+    path = _orgs_file(tmp_path, [ORG])
+    proc = run_cli(["provision", str(path), "--out", str(out), "--trace", "-v", "--workers", "1"],
+                   env=sb.env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [client] = sb.world.tfc.clients_for(ORG)
+    value = client.token.access_token
+    assert sb.world.azure.check_pat(value, ADO_ORG)
+    env = sb.env()
+    secrets = [value] + [env[k] for k in ("TFC_PASSWORD", "TFC_TOTP_SECRET", "TFC_TOKEN", "AZURE_PASSWORD",
+                                          "AZURE_TOTP_SECRET")]
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".zip" for p in files), "the trace was not written"
+    assert any(p.suffix == ".jpg" for p in files), "no step screenshots"
+    for file in files:
+        data = _all_text(file)
+        for secret in secrets:
+            assert secret.encode() not in data, f"a secret leaked into {file.relative_to(tmp_path)}"
+    for secret in secrets:
+        assert secret not in proc.stdout and secret not in proc.stderr
