@@ -35,6 +35,7 @@ DONE_MESSAGES = {
     "regenerated": "A new client secret was generated. The previous secret and the tokens issued with it no longer work.",
     "generated": "A second client secret was generated. Both secrets work until they expire.",
     "deleted": "The application was deleted.",
+    "revoked": "The client secret was revoked. The tokens issued with it no longer work.",
 }
 
 # Registration form fields: (form name, label, required)
@@ -182,6 +183,7 @@ async def view(request: web.Request) -> web.Response:
     secrets_ = sorted(app.client_secrets, key=lambda s: s.created_at, reverse=True)
     return render(request, "ado_app_view.html", title=f"{app.name} | Applications", app=app,
                   client_secrets=[{"id": s.id, "expires": _date(s.expires_at)} for s in secrets_],
+                  can_revoke=len(app.client_secrets) > 1,
                   can_generate=len(app.client_secrets) < MAX_CLIENT_SECRETS,
                   done=DONE_MESSAGES.get(request.query.get("done", ""), ""), **_common(request, user))
 
@@ -250,6 +252,19 @@ async def secret_action(request: web.Request) -> web.Response:
     raise web.HTTPNotFound()
 
 
+async def revoke_secret(request: web.Request) -> web.Response:
+    """A secret row's "Revoke" (only while two secrets exist): that secret and its tokens stop working."""
+    user = require_user(request)
+    world = world_of(request)
+    data = await request.post()
+    app = _owned_app(request, user, str(data.get("clientId", "")))
+    try:
+        world.azure.revoke_secret(app.id, str(data.get("secretId", "")))
+    except (KeyError, ValueError):
+        raise web.HTTPFound(f"/app/view?clientId={app.id}")
+    raise web.HTTPFound(f"/app/view?clientId={app.id}&done=revoked")
+
+
 async def sign_out(request: web.Request) -> web.Response:
     azure = world_of(request).azure
     with azure.lock:
@@ -274,4 +289,5 @@ def create_app(world) -> web.Application:
     app.router.add_get("/app/edit", edit_get)
     app.router.add_post("/app/edit", edit_post)
     app.router.add_post("/app/{action:regenerate|generate|delete}", secret_action)
+    app.router.add_post("/app/secret/revoke", revoke_secret)
     return app

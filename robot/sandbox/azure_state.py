@@ -476,6 +476,23 @@ class AzureState:
             app.client_secrets.append(secret)
             return secret
 
+    def revoke_secret(self, app_id: str, secret_id: str) -> ClientSecret:
+        """Revokes one of two client secrets (and the tokens made with it); the other keeps working.
+
+        Refused (ValueError) for the app's only secret: "Regenerate Secret" is the way to replace that one."""
+        with self.lock:
+            app = self.apps[app_id]
+            secret = next((s for s in app.client_secrets if s.id == secret_id), None)
+            if secret is None:
+                raise KeyError(secret_id)
+            if len(app.client_secrets) < 2:
+                raise ValueError("The only client secret of an application cannot be revoked: regenerate it.")
+            app.client_secrets.remove(secret)
+            for token in self.tokens.values():
+                if token.secret_id == secret.id:
+                    token.revoked = True
+            return secret
+
     def find_secret(self, value: str) -> tuple[App, ClientSecret] | None:
         if not value:
             return None

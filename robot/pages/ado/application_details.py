@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -33,11 +34,14 @@ HIDE = ("Hide", "Hide secret")
 GENERATE = ("Generate Secret", "Generate secret", "Generate new secret")
 REGENERATE = ("Regenerate Secret", "Regenerate secret")
 DELETE = ("Delete", "Delete application")
+REVOKE_SECRET = ("Revoke", "Revoke secret", "Delete secret", "Remove secret")  # per secret row, while two exist
+CONFIRM_REVOKE = ("Revoke", "Delete", "OK", "Yes", "Confirm")
 CONFIRM_OK = ("OK", "Yes", "Confirm", "Continue")
 CONFIRM_DELETE = ("Delete", "OK", "Yes")
 PROFILE_MARKER = ("Applications and services",)
 SECRET_ROW_CSS = "[data-client-secret]"
 SECRET_VALUE_CSS = ".secret-value, [data-secret-value], code, input"
+SECRET_ID_ATTRS = ("data-secret-id", "data-client-secret-id", "data-id")
 ERROR_CSS = ".field-error, .error, [role=alert]"
 GUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 MASK_CHARS = re.compile(r"[•*●·]")
@@ -62,6 +66,30 @@ def _parse_date(text: str) -> _dt.date | None:
         except ValueError:
             continue
     return None
+
+
+@dataclass(frozen=True)
+class SecretRow:
+    """One client secret as the details page lists it (never its value)."""
+
+    index: int  # position on the page (0: first listed)
+    id: str  # the page's identifier of the secret, "" when it shows none
+    expires: _dt.date | None
+
+    @property
+    def key(self) -> str:
+        """How the robot names this secret in its journal: the page's id, else its expiry date."""
+        return self.id or f"expires {self.expires.isoformat() if self.expires else '?'}"
+
+
+_ROW_ID_JS = """(row, attrs) => {
+  for (const a of attrs) {
+    if (row.getAttribute(a)) return row.getAttribute(a);
+    const inner = row.querySelector('[' + a + ']');
+    if (inner && inner.getAttribute(a)) return inner.getAttribute(a);
+  }
+  return '';
+}"""
 
 
 class ApplicationDetailsPage:
@@ -149,6 +177,46 @@ class ApplicationDetailsPage:
         if count > 1:  # two overlapping secrets: the one that expires last is the newest
             dated = [(_parse_date(await rows.nth(i).inner_text()) or _dt.date.min, -i) for i in range(count)]
             row = rows.nth(-max(dated)[1])
+        return await self._reveal(row)
+
+    async def secrets(self) -> list[SecretRow]:
+        """The client secrets listed (one, or two while rotating), with their ids and expiry dates."""
+        await self.wait()
+        rows = self.secret_rows()
+        try:
+            await rows.first.wait_for(state="visible", timeout=TIMEOUT_MS)
+        except PlaywrightTimeout:
+            raise DriftError(SITE, PAGE, "list client secrets", "the 'Client Secret' row",
+                             [f'group~"{CLIENT_SECRET[0]}"', SECRET_ROW_CSS], self.page.url) from None
+        result = []
+        for i in range(await rows.count()):
+            row = rows.nth(i)
+            result.append(SecretRow(i, await row.evaluate(_ROW_ID_JS, list(SECRET_ID_ATTRS)),
+                                    _parse_date(await row.inner_text())))
+        return result
+
+    def newest(self, rows: list[SecretRow]) -> SecretRow:
+        """The secret that expires last (the first listed when dates tie)."""
+        return max(rows, key=lambda r: (r.expires or _dt.date.min, -r.index))
+
+    async def _row_of(self, step: str, secret: SecretRow) -> Locator:
+        """The row of `secret` on the page as it is now (found again by id, else by expiry date)."""
+        for row in await self.secrets():
+            if (secret.id and row.id == secret.id) or (not secret.id and row.key == secret.key):
+                return self.secret_rows().nth(row.index)
+        raise FinalError(f"Azure DevOps no longer lists the client secret {secret.key}")
+
+    async def secret_value(self, secret: SecretRow) -> Secret:
+        """The value of one listed secret: "Show", read, "Hide"."""
+        return await self._reveal(await self._row_of("read client secret", secret))
+
+    async def revoke_secret(self, secret: SecretRow) -> None:
+        """Revokes one of two secrets with its row's "Revoke" (confirmed in the dialog); the other stays."""
+        row = await self._row_of("revoke secret", secret)
+        await self._confirm("revoke secret", REVOKE_SECRET, CONFIRM_REVOKE, button=self._button(REVOKE_SECRET, row))
+        await self.wait()
+
+    async def _reveal(self, row: Locator) -> Secret:
         show = self._button(SHOW, row)
         hide = self._button(HIDE, row)
         if not await hide.count():
@@ -199,9 +267,10 @@ class ApplicationDetailsPage:
         value = await self._value("check callback URL", CALLBACK, "callback-url")
         await expect(value).to_have_text(url, timeout=TIMEOUT_MS)
 
-    async def _confirm(self, step: str, action: tuple[str, ...], confirm: tuple[str, ...]) -> None:
+    async def _confirm(self, step: str, action: tuple[str, ...], confirm: tuple[str, ...],
+                       button: Locator | None = None) -> None:
         await self.wait()
-        button = self._button(action)
+        button = button or self._button(action)
         try:
             await button.wait_for(state="visible", timeout=TIMEOUT_MS)
         except PlaywrightTimeout:
