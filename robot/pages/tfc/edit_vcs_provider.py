@@ -1,0 +1,107 @@
+"""Terraform Cloud "Edit VCS Provider" (`/app/<org>/settings/version-control/<oc-id>/edit`), reached by
+the provider's "Edit client" link (seed generation) or "Edit" (wizard generation): Name, App ID and a
+Client Secret field left blank to keep the current secret; "Update VCS provider".
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from playwright.async_api import Locator, Page
+
+from ...errors import DriftError, FinalError
+from ...locate import Candidate, Where, css, find, names, role
+from ...secrets import Secret, redact
+
+SITE = "Terraform Cloud"
+WHERE = Where(SITE, "Edit VCS Provider")
+EDIT_LINKS = ("Edit client", "Edit", "Edit VCS provider", "Edit VCS Provider", "Edit provider")
+HEADINGS = ("Edit VCS Provider", "Edit VCS provider", "Edit provider", "Edit client", "Edit OAuth client")
+SECRET_LABELS = ("Client Secret", "Client secret")
+UPDATE_BUTTONS = ("Update VCS provider", "Update VCS Provider", "Update provider", "Save", "Save changes")
+LIST_HEADINGS = ("VCS Providers", "VCS providers", "Providers", "Version Control Providers")
+LIST_PATH_SUFFIX = "/settings/version-control"
+SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name*="secret" i], input[name*="secret" i]'
+ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .invalid-feedback'
+SEEN = "data-robot-seen"
+NAVIGATION_TIMEOUT_MS = 30_000
+
+
+def _visible_label(*variants: str) -> Candidate:
+    return Candidate(f'visible label~"{"|".join(variants)}"',
+                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
+
+
+def edit_link(card: Locator) -> Locator:
+    """The provider card's edit link (for screenshots)."""
+    n = names(*EDIT_LINKS)
+    return card.get_by_role("link", name=n).or_(card.get_by_role("button", name=n)).first
+
+
+async def open_edit(card: Locator, provider: str) -> "EditVcsProviderPage":
+    """Clicks the card's edit link and returns the edit page once its Client Secret field is shown."""
+    link = await find(card, WHERE, f"edit {provider}", '"Edit client" link', role("link", *EDIT_LINKS),
+                      role("button", *EDIT_LINKS), css('a[href$="/edit"]'))
+    await link.click()
+    page = EditVcsProviderPage(card.page)
+    await page.wait_ready()
+    return page
+
+
+class EditVcsProviderPage:
+    def __init__(self, page: Page):
+        self.page = page
+
+    async def wait_ready(self) -> None:
+        await find(self.page, WHERE, "open", '"Edit VCS Provider" heading', role("heading", *HEADINGS))
+        await self._secret_field("open")
+
+    async def _secret_field(self, step: str) -> Locator:
+        return await find(self.page, WHERE, step, "Client Secret field", _visible_label(*SECRET_LABELS),
+                          css(SECRET_CSS))
+
+    async def replace_secret(self, client_secret: Secret) -> None:
+        """Puts `client_secret` in the Client Secret field (nothing else is changed)."""
+        if not isinstance(client_secret, Secret):
+            raise TypeError("client_secret must be a Secret")
+        field = await self._secret_field("replace client secret")
+        await field.fill(client_secret.reveal())
+
+    def _on_list(self) -> bool:
+        return urlsplit(self.page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
+
+    async def submit(self) -> None:
+        """Clicks "Update VCS provider"; returns when back on the providers list.
+
+        Raises FinalError with the site's validation message when the change is refused."""
+        button = await find(self.page, WHERE, "update", '"Update VCS provider" button', role("button", *UPDATE_BUTTONS),
+                            css('form button[type="submit"]'))
+        await self.page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))",
+                                 ALERT_CSS)
+        fresh_alert = self.page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
+        list_heading = self.page.get_by_role("heading", name=names(*LIST_HEADINGS))
+        await button.click()
+        try:
+            await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
+        except Exception:  # noqa: BLE001 - a timeout: neither answer came
+            raise DriftError(SITE, WHERE.page, "update", "the providers list or a validation message",
+                             [f'heading~"{"|".join(LIST_HEADINGS)}"', ALERT_CSS], self.page.url) from None
+        if self._on_list() and await list_heading.count():
+            return
+        messages: list[str] = []
+        for text in await fresh_alert.all_inner_texts():
+            text = re.sub(r"\s+", " ", text).strip()
+            if text and text not in messages:
+                messages.append(text)
+        raise FinalError(redact("Terraform Cloud refused the new client secret: "
+                                + ("; ".join(messages) or "no reason shown")))
+
+    def form(self) -> Locator:
+        return self.page.locator("form").filter(has=self.page.locator(SECRET_CSS)).first
+
+    def update_button(self) -> Locator:
+        return self.page.get_by_role("button", name=names(*UPDATE_BUTTONS)).first
+
+    def secret_locators(self) -> list[Locator]:
+        """Every element showing the client secret (to mask in screenshots)."""
+        return [self.page.get_by_label(names(*SECRET_LABELS)), self.page.locator(SECRET_CSS)]
