@@ -89,16 +89,10 @@ def run_plan(args, command: str, flow: Callable | None, resumed: Callable[[Journ
         return 0 if doc["summary"]["failed"] == 0 else 1
 
 
-def _oauth_app_only(specs) -> None:
-    pat = [s.name for s in specs if s.route != "oauth-app"]
-    if pat:
-        raise BadInput(f"route pat ({', '.join(pat)}): rotate drives only the oauth-app route in this version; "
-                       f"use --only to leave those out")
-
-
 def cmd_rotate(args) -> int:
+    """Orgs of route pat fail on their own with one clear line (this version rotates OAuth-app secrets)."""
     from flows.rotate_secret import rotate_org
-    return run_plan(args, "rotate", rotate_org, rotated_result, check=_oauth_app_only)
+    return run_plan(args, "rotate", rotate_org, rotated_result)
 
 
 def add_command(sub, common) -> None:
