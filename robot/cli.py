@@ -88,6 +88,8 @@ def print_summary(results, out: Path) -> None:
     width = max(len(r.org) for r in results)
     for r in results:
         detail = r.oauth_token_id if r.status == "connected" else r.error
+        if r.status == "connected" and r.expires:
+            detail += f"  (secret expires on {r.expires})"
         print(f"{r.org:<{width}}  {r.status:<9}  {r.seconds:6.1f}s  {detail}")
     print(f"report: {out / 'report.html'}   result: {out / 'result.json'}   docs images: {out / 'docs'}")
 

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from typing import Callable
+
 import yaml
 
 from flows.context import OrgResult, OrgTask, StepRecord
@@ -77,7 +79,12 @@ async def dry_run(plan: Plan, specs: list[OrgSpec], journal: Journal | None) -> 
               f"{task.provider_name!r}, set the callback URL, connect and verify")
 
 
-def cmd_provision(args) -> int:
+def run_plan(args, command: str, flow: Callable | None = None,
+             resumed: Callable[[Journal, str], OrgResult | None] = resumed_result,
+             before: Callable[[Plan, list[OrgSpec], Path], int | None] | None = None) -> int:
+    """Runs `flow` (default: the docs page) for every selected org of args.orgs_file: plan, journal,
+    --resume, progress and reports. `resumed(journal, org)` is the result of an org a previous run
+    finished; `before(plan, specs, out)` may answer instead of running (a dry run)."""
     from .cli import print_summary, setup_logging, sites
     from .report import write_all
     from .runner import RunOptions, run_orgs
@@ -94,25 +101,24 @@ def cmd_provision(args) -> int:
                          overrides=overrides)
         specs = select_orgs(plan.orgs, shard=shard, only=args.only or None)
         if not specs:
-            print("no organization in this shard")
+            print("no organization selected")
             return 0
-        journal_path = out / "journal.sqlite"
-        if args.dry_run:
-            return asyncio.run(dry_run(plan, specs, Journal(journal_path) if journal_path.exists() else None)) or 0
+        if before and (answer := before(plan, specs, out)) is not None:
+            return answer
         setup_logging(out, args.verbose)
-        journal = Journal(journal_path)
-        journal.start_run("provision", {"file": str(args.orgs_file), "shard": args.shard, "only": args.only,
-                                        "workers": args.workers, "resume": args.resume})
+        journal = Journal(out / "journal.sqlite")
+        journal.start_run(command, {"file": str(args.orgs_file), "shard": args.shard, "only": args.only,
+                                    "workers": args.workers, "resume": args.resume})
         done = {}
         if args.resume:
             journal.mark_interrupted()
-            done = {s.name: r for s in specs if (r := resumed_result(journal, s.name))}
+            done = {s.name: r for s in specs if (r := resumed(journal, s.name))}
         jobs = [job_for(plan, s) for s in specs if s.name not in done]
         progress = Progress([s.name for s in specs], sys.stdout, done=list(done))
         options = RunOptions(out=out, workers=args.workers, headless=not args.headed, journal=journal,
                              step_screenshots=not args.no_screenshots, trace=args.trace,
                              on_update=progress.update, browser_endpoint=args.browser_endpoint,
-                             attempts=args.attempts)
+                             attempts=args.attempts, flow=flow)
         started = time.perf_counter()
         try:
             with progress:
@@ -123,10 +129,20 @@ def cmd_provision(args) -> int:
             return 130
         by_name = {r.org: r for r in results} | done
         ordered = [by_name[s.name] for s in specs]
-        doc = write_all(out, ordered, "provision", time.perf_counter() - started,
+        doc = write_all(out, ordered, command, time.perf_counter() - started,
                         extra={"shard": args.shard, "sign_ins": options.stats["sign_ins"]})
         print_summary(ordered, out)
         return 0 if doc["summary"]["failed"] == 0 else 1
+
+
+def cmd_provision(args) -> int:
+    def plan_only(plan: Plan, specs: list[OrgSpec], out: Path) -> int | None:
+        if not args.dry_run:
+            return None
+        journal_path = out / "journal.sqlite"
+        asyncio.run(dry_run(plan, specs, Journal(journal_path) if journal_path.exists() else None))
+        return 0
+    return run_plan(args, "provision", before=plan_only)
 
 
 def cmd_merge(args) -> int:
