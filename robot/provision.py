@@ -75,8 +75,12 @@ async def dry_run(plan: Plan, specs: list[OrgSpec], journal: Journal | None) -> 
                     facts = "provider exists, not connected" if mine else "no provider yet"
                 except Exception as e:  # noqa: BLE001 - a dry run reports, it does not stop
                     facts = f"API: {str(e).splitlines()[0]}"
-        print(f"{spec.name}: {facts}: would find or create the app {task.app_name!r}, find or add the provider "
-              f"{task.provider_name!r}, set the callback URL, connect and verify")
+        if task.route == "pat":
+            print(f"{spec.name}: {facts}: would create (or regenerate) the token {task.app_name!r} for "
+                  f"{task.azure_devops_organization}, add the provider {task.provider_name!r} with it and verify")
+        else:
+            print(f"{spec.name}: {facts}: would find or create the app {task.app_name!r}, find or add the "
+                  f"provider {task.provider_name!r}, set the callback URL, connect and verify")
 
 
 def run_plan(args, command: str, flow: Callable | None = None,
