@@ -31,7 +31,7 @@ class Candidate:
     build: Callable[[Page | Locator], Locator]
 
 
-def role(kind: str, *variants: str, exact_count: bool = True) -> Candidate:
+def role(kind: str, *variants: str) -> Candidate:
     return Candidate(f'role={kind} name~"{"|".join(variants)}"', lambda s: s.get_by_role(kind, name=names(*variants)))
 
 

@@ -70,8 +70,8 @@ async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) ->
                 async with limit:
                     try:
                         await sessions.signed_in(settings, task.org)
-                    except FinalError as e:  # wrong credentials: the org fails with the site's reason
-                        return _refused(task, e, options)
+                    except (FinalError, TransientError) as e:  # no session: the org fails with the reason
+                        return _refused(task, e, options, "final" if isinstance(e, FinalError) else "transient")
                     return await run_org(browser, settings, task, sessions, manifest, options, docs=index == 0)
 
             return list(await asyncio.gather(*(one(i, t, s) for i, (t, s) in enumerate(jobs))))
@@ -137,7 +137,7 @@ async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest:
     for attempt in range(1, attempts + 1):
         try:
             return await _sign_in(browser, settings, org, manifest)
-        except (TransientError, PlaywrightError, OSError) as e:
+        except (TransientError, PlaywrightError, OSError, DriftError) as e:  # DriftError: e.g. an error page
             if attempt == attempts:
                 raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
             log.warning("sign-in attempt %d failed: %s", attempt, redact(str(e).splitlines()[0]))
@@ -161,9 +161,9 @@ async def _open_org(page, settings: Settings, org: str) -> None:
     """Signs in on the way to the org's page; a problem of the org itself is reported by its own run."""
     try:
         await VcsProvidersPage(page, settings.tfc_identity()).open(settings.tfc_url, org)
-    except SignInRefused:
+    except (SignInRefused, DriftError):
         raise
-    except FinalError as e:
+    except FinalError as e:  # e.g. the organization does not exist
         log.info("%s: %s (signed in all the same)", org, e)
 
 
@@ -295,11 +295,11 @@ async def _on_sign_in_page(ctx: FlowContext) -> bool:
     return False
 
 
-def _refused(task: OrgTask, error: Exception, options: RunOptions) -> OrgResult:
+def _refused(task: OrgTask, error: Exception, options: RunOptions, kind: str) -> OrgResult:
     result = OrgResult(task.org)
-    _failed(result, error, "final")
+    _failed(result, error, kind)
     if options.journal:
-        options.journal.record(task.org, "sign_in", "failed", error=result.error, error_kind="final")
+        options.journal.record(task.org, "sign_in", "failed", error=result.error, error_kind=kind)
     _update(options, task.org, result.status)
     return result
 
