@@ -27,14 +27,13 @@ from robot.errors import FinalError, RobotError
 from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
 from robot.pages.tfc.providers_wizard import ProvidersPage
-from robot.pages.tfc.setup_provider import SetupProviderPage
 from robot.secrets import Secret
 from robot.tfc_api import TfcApi
 
 from .add_vcs_provider import open_providers
 from .context import FlowContext
 from .verify import verify
-from .wizard_page import FAMILY, SERVICE, _our_provider
+from .wizard_page import open_setup, our_provider
 
 TOKEN_DAYS = 90  # how long a new token lives (Azure DevOps allows at most a year)
 MIN_DAYS_LEFT = 30  # a token of that name living less than this is replaced, not regenerated
@@ -77,7 +76,7 @@ async def _check_existing(ctx: FlowContext, generation: str):
     if generation == "wizard":
         page = ProvidersPage(ctx.tfc_page, ctx.tfc)
         await page.attach(ctx.settings.tfc_url, ctx.task.org)
-        card = await _our_provider(ctx, page)
+        card = await our_provider(ctx, page)
         status = card.status if card else None
         connected_card = card if status == "connected" else None
         state = (page, card)
@@ -156,17 +155,7 @@ async def _add_in_wizard(ctx: FlowContext, state, token: Secret) -> None:
     if card and card.status == "not-connected":
         raise FinalError(f"the VCS provider {card.name!r} exists (an OAuth app provider, not connected): remove it "
                          f"or choose another display_name for the personal access token route")
-    setup: SetupProviderPage
-    if card:
-        ctx.note(f"continuing the setup of the unfinished provider {card.name!r}")
-        setup = await page.continue_setup(card.name)
-    else:
-        await ctx.shot("wizard-providers", ctx.tfc_page, {"button": page.add_button()})
-        choose = await page.add_provider()
-        await choose.open_family(FAMILY, SERVICE)
-        await ctx.shot("wizard-choose-provider", ctx.tfc_page,
-                       {"panel": choose.panel(), "button": choose.family_button(FAMILY)})
-        setup = await choose.choose(FAMILY, SERVICE)
+    setup = await open_setup(ctx, page, card)
     client_id = setup.client_id() or ""
     form = await setup.use_personal_access_token()
     await form.fill(name, token, ado_org)

@@ -48,7 +48,7 @@ async def detect_generation(ctx: FlowContext) -> str:
     return await ui_generation(ctx.tfc_page)
 
 
-async def _our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider | None:
+async def our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider | None:
     """Our provider by name; else an unfinished Azure DevOps Services one (left by an interrupted run)."""
     clients = await page.clients()
     named = [c for c in clients if c.name == ctx.task.provider_name]
@@ -58,6 +58,20 @@ async def _our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider
     if named:
         return named[0]
     return next((c for c in clients if c.setup_incomplete and c.service == SERVICE), None)
+
+
+async def open_setup(ctx: FlowContext, page: ProvidersPage, card: WizardProvider | None) -> SetupProviderPage:
+    """"Set up provider" of an unfinished provider (`card`), or of a new one: Add VCS Provider >
+    Azure DevOps > Azure DevOps Services."""
+    if card:
+        ctx.note(f"continuing the setup of the unfinished provider {card.name!r}")
+        return await page.continue_setup(card.name)
+    await ctx.shot("wizard-providers", ctx.tfc_page, {"button": page.add_button()})
+    choose = await page.add_provider()
+    await choose.open_family(FAMILY, SERVICE)
+    await ctx.shot("wizard-choose-provider", ctx.tfc_page,
+                   {"panel": choose.panel(), "button": choose.family_button(FAMILY)})
+    return await choose.choose(FAMILY, SERVICE)
 
 
 async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
@@ -70,7 +84,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
             await page.attach(ctx.settings.tfc_url, ctx.task.org)
         else:
             await page.open(ctx.settings.tfc_url, ctx.task.org)
-        card = await _our_provider(ctx, page)
+        card = await our_provider(ctx, page)
         if card and card.oauth_token_id:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
@@ -89,16 +103,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
                 raise FinalError(f"the VCS provider {card.name!r} shows no callback URL")
             callback_url, client_id = card.callback_url, card.client_id
         else:
-            if card:
-                ctx.note(f"continuing the setup of the unfinished provider {card.name!r}")
-                setup = await page.continue_setup(card.name)
-            else:
-                await ctx.shot("wizard-providers", ctx.tfc_page, {"button": page.add_button()})
-                choose = await page.add_provider()
-                await choose.open_family(FAMILY, SERVICE)
-                await ctx.shot("wizard-choose-provider", ctx.tfc_page,
-                               {"panel": choose.panel(), "button": choose.family_button(FAMILY)})
-                setup = await choose.choose(FAMILY, SERVICE)
+            setup = await open_setup(ctx, page, card)
             values = await setup.values()
             callback_url, client_id = await setup.callback_url(), setup.client_id()
             shown = ", ".join(f"{k}={v}" for k, v in values.items() if k != "callback_url")

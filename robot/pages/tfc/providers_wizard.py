@@ -16,7 +16,7 @@ from ...identity import Identity
 from ...locate import Candidate, Where, css, find, names, present, role
 from ...secrets import redact
 from .setup_provider import SetupProviderPage
-from .sign_in import TfcSignIn
+from .sign_in import goto_signed_in
 
 SITE = "Terraform Cloud"
 WHERE = Where(SITE, "Providers (wizard)")
@@ -93,12 +93,7 @@ class ProvidersPage:
     async def open(self, tfc_url: str, org: str) -> None:
         """Goes to the org's providers page (signing in when asked) and waits until its list is shown."""
         self.tfc_url, self.org = tfc_url.rstrip("/"), org
-        await self.page.goto(self.url(), wait_until="domcontentloaded")
-        sign_in = TfcSignIn(self.page, self.identity)
-        if await sign_in.is_showing():
-            await sign_in.sign_in()
-            if not self._on_page():
-                await self.page.goto(self.url(), wait_until="domcontentloaded")
+        await goto_signed_in(self.page, self.identity, self.url())
         await self.wait_ready()
 
     async def attach(self, tfc_url: str, org: str) -> None:

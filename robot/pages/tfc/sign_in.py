@@ -42,6 +42,16 @@ def is_sign_in_url(url: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in SIGN_IN_PATHS)
 
 
+async def goto_signed_in(page: Page, identity: Identity, url: str) -> None:
+    """Goes to `url` on Terraform Cloud, signing in when the site asks first, and back to `url` after."""
+    await page.goto(url, wait_until="domcontentloaded")
+    sign_in = TfcSignIn(page, identity)
+    if await sign_in.is_showing():
+        await sign_in.sign_in()
+        if urlsplit(page.url).path.rstrip("/") != urlsplit(url).path.rstrip("/"):
+            await page.goto(url, wait_until="domcontentloaded")
+
+
 class TfcSignIn:
     def __init__(self, page: Page, identity: Identity):
         self.page = page
