@@ -1,11 +1,13 @@
 """The docs page end to end: real Chromium, real HTTP, the sandbox's replicas of every site."""
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
-from flows.create_application import REQUIRED_SCOPES
-from tests.conftest import run_cli, run_robot
+from flows.context import OrgTask
+from robot.runner import RunOptions, run_orgs
+from tests.conftest import robot_settings, run_cli, run_robot
 
 ORG = "example-org-1"
 APP = f"Terraform Cloud ({ORG})"
@@ -164,3 +166,20 @@ def _all_text(path: Path) -> bytes:
         with zipfile.ZipFile(path) as z:
             data += b"".join(z.read(n) for n in z.namelist())
     return data
+
+
+def test_sessions_are_reused_between_runs(sandbox, tmp_path):
+    """A second run with the same state folder signs in to neither site again."""
+    settings = robot_settings(sandbox.env(), tmp_path / "state")
+
+    def run(org, out):
+        options = RunOptions(out=tmp_path / out, step_screenshots=False, doc_images=False)
+        return asyncio.run(run_orgs([(OrgTask(org), settings)], options))
+
+    [first] = run("example-org-1", "1")
+    azure_sign_ins, tfc_sessions = sandbox.world.azure.sign_ins, len(sandbox.world.tfc.sessions)
+    assert first.status == "connected" and azure_sign_ins == 1 and tfc_sessions == 1
+    [second] = run("example-org-2", "2")
+    assert second.status == "connected", second.error
+    assert sandbox.world.azure.sign_ins == azure_sign_ins
+    assert len(sandbox.world.tfc.sessions) == tfc_sessions

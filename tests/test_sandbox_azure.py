@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sys
 import time
-import types
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
@@ -25,23 +23,11 @@ FAST = (10, 40)
 
 @contextlib.contextmanager
 def azure_sandbox(**options):
-    """A sandbox; without Terraform Cloud's replica when that one is not importable yet."""
-    from robot.sandbox import server
+    from robot.sandbox.server import Sandbox
     from robot.sandbox.world import SandboxOptions
-    with pytest.MonkeyPatch.context() as mp:
-        try:
-            import robot.sandbox.tfc_state  # noqa: F401
-        except ImportError:
-            stub = types.ModuleType("robot.sandbox.tfc_state")
-            stub.TfcState = lambda world: None
-            mp.setitem(sys.modules, "robot.sandbox.tfc_state", stub)
-        try:
-            import robot.sandbox.tfc  # noqa: F401
-        except Exception:
-            mp.setattr(server, "SITES", {k: v for k, v in server.SITES.items() if k != "tfc"})
-        options.setdefault("render_delay_ms", FAST)
-        with server.Sandbox(SandboxOptions(**options)) as sb:
-            yield sb
+    options.setdefault("render_delay_ms", FAST)
+    with Sandbox(SandboxOptions(**options)) as sb:
+        yield sb
 
 
 def flow_token(html: str) -> str:

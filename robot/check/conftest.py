@@ -9,7 +9,6 @@ on|off|retain-on-failure`, `--output`. Its `browser` fixture launches the Chromi
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field

@@ -27,7 +27,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .common import world_of
-from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, OAuthClient
+from .tfc_state import SERVICE_PROVIDERS, OAuthClient
 
 BRAND = "HCP Terraform"
 COMPANY_NAME = "HashiCorp"

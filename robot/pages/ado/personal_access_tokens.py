@@ -17,7 +17,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, names, role
+from ...locate import Candidate, Where, css, find, names
 from ...secrets import Secret
 from ..microsoft.sign_in import MicrosoftSignIn, _where, race
 from .application_details import _parse_date
