@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from flows.context import OrgTask
 from robot.runner import RunOptions, run_orgs
-from tests.conftest import robot_settings, run_cli, run_robot
+from tests.conftest import ROOT, robot_settings, run_cli, run_robot
 
 ORG = "example-org-1"
 APP = f"Terraform Cloud ({ORG})"
@@ -183,3 +187,22 @@ def test_sessions_are_reused_between_runs(sandbox, tmp_path):
     assert second.status == "connected", second.error
     assert sandbox.world.azure.sign_ins == azure_sign_ins
     assert len(sandbox.world.tfc.sessions) == tfc_sessions
+
+
+def test_sandbox_command_serves_and_its_env_file_drives_the_robot(tmp_path):
+    """`vcs-robot sandbox --env-file .env` in one process, `vcs-robot connect` reading .env in another."""
+    env_file = tmp_path / ".env"
+    server = subprocess.Popen([sys.executable, "-m", "robot.cli", "sandbox", "--env-file", str(env_file)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in server.stdout:
+            if line.startswith("Ctrl-C stops it"):
+                break
+        assert env_file.stat().st_mode & 0o077 == 0
+        proc = run_cli(["connect", "--org", ORG, "--no-screenshots", "--out", str(tmp_path / "out")], cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert json.loads((tmp_path / "out" / "result.json").read_text())["organizations"][0]["verified"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
