@@ -133,6 +133,9 @@ def cmd_sandbox(args) -> int:
             Path(args.env_file).write_text("".join(f"{k}={v}\n" for k, v in env.items()))
             os.chmod(args.env_file, 0o600)
             print(f"wrote {args.env_file}")
+        print("Two-factor codes for a person: an authenticator app with the secrets above, or")
+        for key in ("TFC_TOTP_SECRET", "AZURE_TOTP_SECRET"):
+            print(f"  {key[:-12]}: python3 -c \"import pyotp; print(pyotp.TOTP('{env[key]}').now())\"")
         print("Ctrl-C stops it.", flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
