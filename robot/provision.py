@@ -171,16 +171,21 @@ def cmd_merge(args) -> int:
     return 0 if doc["summary"]["failed"] == 0 else 1
 
 
-def add_commands(sub, common) -> None:
-    p = sub.add_parser("provision", help="connect every organization of a YAML file")
+def plan_options(p) -> None:
+    """The options of every command that runs a flow over an organizations file (run_plan)."""
     p.add_argument("orgs_file", metavar="ORGS.yaml")
     p.add_argument("--workers", type=int, default=1, help="organizations at once (one browser context each)")
     p.add_argument("--resume", action="store_true", help="skip organizations a previous run finished")
     p.add_argument("--shard", metavar="K/N", help="only the K-th of N stable parts of the list")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these organizations")
-    p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     p.add_argument("--browser-endpoint", metavar="WS_URL", help="use a remote Playwright browser")
     p.add_argument("--attempts", type=int, default=4, help="tries per organization for transient faults")
+
+
+def add_commands(sub, common) -> None:
+    p = sub.add_parser("provision", help="connect every organization of a YAML file")
+    plan_options(p)
+    p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     common(p, "out/provision")
     p.set_defaults(handler=cmd_provision)
     p = sub.add_parser("merge", help="merge shard journals into one report")

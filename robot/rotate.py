@@ -10,7 +10,7 @@ from __future__ import annotations
 from flows.context import OrgResult
 
 from .journal import Journal
-from .provision import resumed_result, run_plan
+from .provision import plan_options, resumed_result, run_plan
 
 
 def rotated_result(journal: Journal, org: str) -> OrgResult | None:
@@ -30,13 +30,7 @@ def cmd_rotate(args) -> int:
 
 def add_command(sub, common) -> None:
     p = sub.add_parser("rotate", help="give every organization's provider a new Azure DevOps client secret")
-    p.add_argument("orgs_file", metavar="ORGS.yaml")
-    p.add_argument("--workers", type=int, default=1, help="organizations at once (one browser context each)")
-    p.add_argument("--resume", action="store_true", help="skip organizations a previous run finished")
-    p.add_argument("--shard", metavar="K/N", help="only the K-th of N stable parts of the list")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="only these organizations")
-    p.add_argument("--browser-endpoint", metavar="WS_URL", help="use a remote Playwright browser")
-    p.add_argument("--attempts", type=int, default=4, help="tries per organization for transient faults")
+    plan_options(p)
     common(p, "out/rotate")
     p.set_defaults(handler=cmd_rotate)
 

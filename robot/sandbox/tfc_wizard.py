@@ -164,11 +164,18 @@ async def choose_submit(request: web.Request) -> web.Response:
     return t._redirect(client_path(client, "setup"))
 
 
-def _client_or_none(request, username):
-    t = _tfc()
-    org = t._org_or_404(request, username)
-    client = org and t._client_of(request, org)
-    return org, client
+def _with_client(handler):
+    """For the pages of one provider: the signed-in user, the org and the client, or the 404 page."""
+    async def wrapper(request: web.Request) -> web.Response:
+        t = _tfc()
+        session, username = t._user(request)
+        org = t._org_or_404(request, username)
+        client = org and t._client_of(request, org)
+        if not client:
+            return t._not_found(request, session)
+        return await handler(request, session, username, org, client)
+    wrapper.__name__ = handler.__name__
+    return wrapper
 
 
 def _setup_values(request, org, client) -> list[tuple[str, str, str]]:
@@ -190,25 +197,19 @@ def _setup_response(request, session, org, username, client, values=None, errors
                    **_base(request, org, username))
 
 
-async def setup_page(request: web.Request) -> web.Response:
+@_with_client
+async def setup_page(request: web.Request, session, username, org, client) -> web.Response:
     t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
     if client.token:  # finished already
         return t._redirect(_list_path(org.name))
     return _setup_response(request, session, org, username, client, values={"name": client.name,
                                                                             "key": client.key})
 
 
-async def setup_submit(request: web.Request) -> web.Response:
+@_with_client
+async def setup_submit(request: web.Request, session, username, org, client) -> web.Response:
     """"Connect and continue": saves the client, then straight to the provider's authorize page."""
     t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
     form = await request.post()
     name = form.get("oauth_client[name]", "").strip()
     key = form.get("oauth_client[key]", "").strip()
@@ -230,21 +231,14 @@ def _pat_response(request, session, org, username, client, values=None, errors=(
                    errors=list(errors), setup_path=client_path(client, "setup"), **_base(request, org, username))
 
 
-async def pat_page(request: web.Request) -> web.Response:
-    t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
+@_with_client
+async def pat_page(request: web.Request, session, username, org, client) -> web.Response:
     return _pat_response(request, session, org, username, client)
 
 
-async def pat_submit(request: web.Request) -> web.Response:
+@_with_client
+async def pat_submit(request: web.Request, session, username, org, client) -> web.Response:
     t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
     form = await request.post()
     name = form.get("oauth_client[name]", "").strip()
     token = form.get("oauth_client[oauth_token_string]", "").strip()
@@ -269,23 +263,17 @@ async def pat_submit(request: web.Request) -> web.Response:
     return t._redirect(client_path(client, "advanced") if first else _list_path(org.name))
 
 
-async def advanced_page(request: web.Request) -> web.Response:
+@_with_client
+async def advanced_page(request: web.Request, session, username, org, client) -> web.Response:
     t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
     return t._page(request, "tfc_wizard_advanced.html", session=session, title=_title("Add VCS Provider", org),
                    client=client, step=3, error=None, list_path=_list_path(org.name),
                    **_base(request, org, username))
 
 
-async def advanced_submit(request: web.Request) -> web.Response:
+@_with_client
+async def advanced_submit(request: web.Request, session, username, org, client) -> web.Response:
     t = _tfc()
-    session, username = t._user(request)
-    org, client = _client_or_none(request, username)
-    if not client:
-        return t._not_found(request, session)
     form = await request.post()
     state = world_of(request).tfc
     if form.get("action") == "ssh":

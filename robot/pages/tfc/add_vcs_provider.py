@@ -37,6 +37,33 @@ def _visible_label(*variants: str) -> Candidate:
                      lambda s: s.get_by_label(names(*variants)).filter(visible=True))
 
 
+async def submit_to_list(page: Page, button: Locator, where: Where, step: str, what: str,
+                         list_headings: tuple[str, ...]) -> None:
+    """Clicks a provider form's submit button; returns when back on the providers list.
+
+    Raises FinalError with the site's validation messages when the form is refused (shared with the
+    edit page, whose form answers the same way)."""
+    # messages already on the page are not the answer to this click
+    await page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))", ALERT_CSS)
+    fresh_alert = page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
+    list_heading = page.get_by_role("heading", name=names(*list_headings))
+    await button.click()
+    try:
+        await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
+    except Exception:  # noqa: BLE001 - a timeout: neither answer came
+        raise DriftError(where.site, where.page, step, "the providers list or a validation message",
+                         [f'heading~"{"|".join(list_headings)}"', ALERT_CSS], page.url) from None
+    on_list = urlsplit(page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
+    if on_list and await list_heading.count():
+        return
+    messages: list[str] = []
+    for text in await fresh_alert.all_inner_texts():
+        text = re.sub(r"\s+", " ", text).strip()
+        if text and not any(text in m for m in messages):
+            messages = [m for m in messages if m not in text] + [text]
+    raise FinalError(redact(f"Terraform Cloud refused {what}: " + ("; ".join(messages) or "no reason shown")))
+
+
 class AddVcsProviderPage:
     def __init__(self, page: Page):
         self.page = page
@@ -94,25 +121,7 @@ class AddVcsProviderPage:
         """
         button = await find(self.page, WHERE, "submit", '"Create VCS provider" button', role("button", *CREATE_BUTTONS),
                             css('form button[type="submit"]'))
-        # messages already on the page are not the answer to this click
-        await self.page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))",
-                                 ALERT_CSS)
-        fresh_alert = self.page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
-        list_heading = self.page.get_by_role("heading", name=names(*LIST_HEADINGS))
-        await button.click()
-        try:
-            await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
-        except Exception:
-            raise DriftError(SITE, WHERE.page, "submit", "the VCS Providers list or a validation message",
-                             [f'heading~"{"|".join(LIST_HEADINGS)}"', ALERT_CSS], self.page.url) from None
-        if self._on_list() and await list_heading.count():
-            return
-        messages: list[str] = []
-        for text in await fresh_alert.all_inner_texts():
-            text = re.sub(r"\s+", " ", text).strip()
-            if text and not any(text in m for m in messages):
-                messages = [m for m in messages if m not in text] + [text]
-        raise FinalError(redact("Terraform Cloud refused the VCS provider: " + ("; ".join(messages) or "no reason shown")))
+        await submit_to_list(self.page, button, WHERE, "submit", "the VCS provider", LIST_HEADINGS)
 
     def submit_button(self) -> Locator:
         """The "Create VCS provider" button (for screenshots)."""

@@ -4,14 +4,12 @@ Client Secret field left blank to keep the current secret; "Update VCS provider"
 """
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
 
-from ...errors import DriftError, FinalError
 from ...locate import Candidate, Where, css, find, names, role
-from ...secrets import Secret, redact
+from .add_vcs_provider import submit_to_list
+from ...secrets import Secret
 
 SITE = "Terraform Cloud"
 WHERE = Where(SITE, "Edit VCS Provider")
@@ -20,11 +18,7 @@ HEADINGS = ("Edit VCS Provider", "Edit VCS provider", "Edit provider", "Edit cli
 SECRET_LABELS = ("Client Secret", "Client secret")
 UPDATE_BUTTONS = ("Update VCS provider", "Update VCS Provider", "Update provider", "Save", "Save changes")
 LIST_HEADINGS = ("VCS Providers", "VCS providers", "Providers", "Version Control Providers")
-LIST_PATH_SUFFIX = "/settings/version-control"
 SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name*="secret" i], input[name*="secret" i]'
-ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .invalid-feedback'
-SEEN = "data-robot-seen"
-NAVIGATION_TIMEOUT_MS = 30_000
 
 
 def _visible_label(*variants: str) -> Candidate:
@@ -67,34 +61,13 @@ class EditVcsProviderPage:
         field = await self._secret_field("replace client secret")
         await field.fill(client_secret.reveal())
 
-    def _on_list(self) -> bool:
-        return urlsplit(self.page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
-
     async def submit(self) -> None:
         """Clicks "Update VCS provider"; returns when back on the providers list.
 
         Raises FinalError with the site's validation message when the change is refused."""
         button = await find(self.page, WHERE, "update", '"Update VCS provider" button', role("button", *UPDATE_BUTTONS),
                             css('form button[type="submit"]'))
-        await self.page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))",
-                                 ALERT_CSS)
-        fresh_alert = self.page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
-        list_heading = self.page.get_by_role("heading", name=names(*LIST_HEADINGS))
-        await button.click()
-        try:
-            await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
-        except Exception:  # noqa: BLE001 - a timeout: neither answer came
-            raise DriftError(SITE, WHERE.page, "update", "the providers list or a validation message",
-                             [f'heading~"{"|".join(LIST_HEADINGS)}"', ALERT_CSS], self.page.url) from None
-        if self._on_list() and await list_heading.count():
-            return
-        messages: list[str] = []
-        for text in await fresh_alert.all_inner_texts():
-            text = re.sub(r"\s+", " ", text).strip()
-            if text and text not in messages:
-                messages.append(text)
-        raise FinalError(redact("Terraform Cloud refused the new client secret: "
-                                + ("; ".join(messages) or "no reason shown")))
+        await submit_to_list(self.page, button, WHERE, "update", "the new client secret", LIST_HEADINGS)
 
     def form(self) -> Locator:
         return self.page.locator("form").filter(has=self.page.locator(SECRET_CSS)).first
