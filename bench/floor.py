@@ -1,7 +1,7 @@
 """The floor: the docs flow for one org as a minimal straight-line async Playwright script.
 
 No framework, no screenshots, no journal, no retries, no page objects: raw locators by id and label
-against the sandbox's pages (robot/sandbox/templates). It is the fastest a browser-driven robot can be
+against the sandbox's pages (sandbox/templates). It is the fastest a browser-driven robot can be
 on this machine, and bench/run.py compares the robot with it.
 
 Like the robot, it signs in once per account pair (`sign_in`, both sites in parallel) and starts every
@@ -124,7 +124,7 @@ async def _demo() -> None:
     from playwright.async_api import async_playwright
 
     from robot import browser as browsers
-    from robot.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
     with Sandbox() as sandbox:
         env = sandbox.env()
         async with async_playwright() as p:

@@ -44,8 +44,8 @@ TARGETS = {"one_org_no_screenshots_ratio": 1.3, "one_org_screenshots_ratio": 2.0
 # ---- the sandbox, in a child process (its CPU and memory are not the robot's) -----------------------
 def _serve(orgs: list[str], conn) -> None:
     sys.path.insert(0, str(ROOT))
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     with Sandbox(SandboxOptions(orgs=tuple(orgs))) as sandbox:  # default render delays, seed 1
         conn.send(sandbox.env())
         conn.recv()  # until told to stop
@@ -260,14 +260,15 @@ def instrument() -> None:
 
 def robot_run(env: dict, orgs: list[str], workers: int, screenshots: bool, out: Path,
               trace: bool = False) -> dict:
-    from flows.context import OrgTask
+    from robot.model import OrgTask
     from robot.config import load_settings
+    from flows.docs_page import connect_org
     from robot.runner import RunOptions, run_orgs
     instrument()
     SIGN_IN_TIMES.clear()
     SHOT_TIMES.clear()
     settings = load_settings(environ=env, env_file=None, overrides={"state_dir": out / ".state"})
-    options = RunOptions(out=out, workers=workers, step_screenshots=screenshots, doc_images=screenshots,
+    options = RunOptions(out=out, flow=connect_org, workers=workers, step_screenshots=screenshots, doc_images=screenshots,
                          trace=trace)
     started = time.perf_counter()
     results = asyncio.run(run_orgs([(OrgTask(o), settings) for o in orgs], options))

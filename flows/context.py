@@ -4,58 +4,18 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from playwright.async_api import Locator, Page
 
 from robot.capture import Capture
-from robot.config import Settings
 from robot.errors import FinalError
 from robot.identity import Identity
+from robot.journal import Journal
+from robot.model import OrgResult, OrgTask, Settings, StepRecord
 
 log = logging.getLogger("vcs_robot")
-
-
-@dataclass
-class OrgTask:
-    """One organization to connect, with the names the docs ask for."""
-
-    org: str
-    app_name: str = ""
-    provider_name: str = "Azure DevOps Services"
-    company_name: str = "HashiCorp"
-    application_website: str = ""
-    route: str = "oauth-app"  # or "pat": a personal access token instead of an OAuth app
-    azure_devops_organization: str = ""  # the Azure DevOps organization a PAT is scoped to
-
-    def __post_init__(self):
-        self.app_name = self.app_name or f"Terraform Cloud ({self.org})"
-
-
-@dataclass
-class StepRecord:
-    name: str
-    status: str = "started"
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    error: str = ""
-
-
-@dataclass
-class OrgResult:
-    org: str
-    status: str = "pending"  # connected | failed | pending
-    app_id: str = ""
-    callback_url: str = ""
-    oauth_client_id: str = ""
-    oauth_token_id: str = ""
-    verified: bool = False
-    expires: str = ""  # when the org's token (pat route) expires: an ISO date, "" when unknown
-    error: str = ""
-    error_kind: str = ""
-    steps: list[StepRecord] = field(default_factory=list)
-    screenshots: list[dict] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 @dataclass
@@ -68,7 +28,7 @@ class FlowContext:
     azure: Identity
     capture: Capture
     result: OrgResult
-    journal: object | None = None  # robot.journal.Journal
+    journal: Journal | None = None
     _current: StepRecord | None = None
 
     def note(self, text: str) -> None:
@@ -77,7 +37,7 @@ class FlowContext:
             self._current.notes.append(text)
         log.info("%s: %s: %s", self.task.org, self._current.name if self._current else "-", text)
 
-    def remember(self, **values) -> None:
+    def remember(self, **values: Any) -> None:
         """Stores values the next steps and a resumed run need (App ID, callback URL, token id)."""
         for key, value in values.items():
             setattr(self.result, key, value)

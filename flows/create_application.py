@@ -55,10 +55,10 @@ async def create_application(ctx: FlowContext, callback_url: str | None = None) 
             f"create no app; reuse an existing one by setting app_name, or use the PAT route")
     await form.fill(
         company_name=task.company_name,
-        company_website=task.application_website or ctx.settings.tfc_url,
+        company_website=task.company_site(ctx.settings.tfc_url),
         application_name=task.app_name,
-        description=f"Terraform Cloud VCS provider for the organization {task.org}",
-        application_website=task.application_website or ctx.settings.tfc_url,
+        description=task.description,
+        application_website=task.website(ctx.settings.tfc_url),
         callback_url=callback_url or ctx.settings.tfc_url + PLACEHOLDER_CALLBACK_PATH,
     )
     await ctx.shot("create-application", ctx.ado_page, {"form": form.form()})

@@ -9,6 +9,7 @@ from .add_vcs_provider import add_vcs_provider, open_providers
 from .connect_organization import connect_organization
 from .context import FlowContext
 from .create_application import create_application
+from .pat_route import connect_org_pat
 from .update_callback_url import update_callback_url
 from .verify import verify
 from .wizard_page import connect_org_wizard, detect_generation
@@ -18,7 +19,6 @@ async def connect_org(ctx: FlowContext) -> None:
     """Connects ctx.task.org; an org already connected is left alone (check, then act)."""
     generation = await detect_generation(ctx)
     if ctx.task.route == "pat":
-        from .pat_route import connect_org_pat
         return await connect_org_pat(ctx, generation)
     if generation == "wizard":
         return await connect_org_wizard(ctx, opened=True)

@@ -14,7 +14,7 @@ from playwright.async_api import Locator, Page
 
 from .errors import BadInput
 
-MANIFEST = Path(__file__).resolve().parent.parent / "screenshots" / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parent / "data" / "manifest.yaml"
 MASK_COLOR = "#5b5b5b"
 HIGHLIGHT_ID = "vcs-robot-highlight"
 # Stops animations, transitions and the caret so two captures of the same state are identical.

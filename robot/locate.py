@@ -5,9 +5,11 @@ that matched, and when none does raises `DriftError` naming the site, page, step
 """
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Callable
+from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -47,6 +49,16 @@ def css(selector: str) -> Candidate:
     return Candidate(f"css={selector}", lambda s: s.locator(selector))
 
 
+def visible_label(*variants: str) -> Candidate:
+    """A field by its label, visible ones only (a form may keep hidden copies of its fields)."""
+    return Candidate(f'visible label~"{"|".join(variants)}"',
+                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
+
+
+def role_alert() -> Candidate:
+    return Candidate("role=alert", lambda s: s.get_by_role("alert"))
+
+
 @dataclass(frozen=True)
 class Where:
     """Which site, page and step a lookup belongs to (for drift reports)."""
@@ -80,3 +92,40 @@ async def present(scope: Page | Locator, *candidates: Candidate) -> Locator | No
         if await loc.count():
             return loc.first
     return None
+
+
+async def race(waits: dict[str, Awaitable[object]], timeout_ms: float) -> str | None:
+    """Runs awaitables concurrently; returns the key of the first to finish without error (or None
+    when all failed or the time ran out). The others are cancelled."""
+    tasks = {asyncio.ensure_future(aw): key for key, aw in waits.items()}
+    pending = set(tasks)
+    winner = None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000
+    try:
+        while pending and winner is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is None:
+                    winner = tasks[task]
+                    break
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return winner
+
+
+def origin(url: str) -> str:
+    """scheme://host:port of a URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def plain_url(url: str) -> str:
+    """A URL for messages: without its query and fragment (codes and states travel there)."""
+    return url.split("?")[0].split("#")[0]

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import jinja2
 
-from flows.context import OrgResult
+from .model import OrgResult
 
 from .secrets import redact
 

@@ -8,25 +8,21 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
 
 from playwright.async_api import Browser, BrowserContext
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
-from flows.context import FlowContext, OrgResult, OrgTask
-from flows.docs_page import connect_org
-from robot.pages.ado.profile import ProfilePage
-from robot.pages.microsoft.sign_in import MicrosoftSignIn
-from robot.pages.tfc.sign_in import TfcSignIn, is_sign_in_url
-from robot.pages.tfc.vcs_providers import VcsProvidersPage
+from flows.context import FlowContext
+from flows.sign_in import is_sign_in_url, on_sign_in_page, sign_in_both
 
 from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
-from .config import Settings
-from .errors import DriftError, FinalError, SignInRefused, TransientError
-from .journal import ORG_STEP
+from .errors import DriftError, FinalError, TransientError
+from .journal import ORG_STEP, Journal
+from .locate import origin
+from .model import OrgResult, OrgTask, Settings
 from .secrets import redact
 from .sessions import SessionStore
 from .traces import scrub_zip
@@ -38,9 +34,13 @@ TRANSIENT_MARKERS = ("server_error", "temporarily_unavailable", "service unavail
                      "unreachable", "kept failing", "chrome-error://")
 
 
+Flow = Callable[[FlowContext], Awaitable[None]]
+
+
 @dataclass
 class RunOptions:
     out: Path
+    flow: Flow  # run per org, e.g. flows.docs_page.connect_org
     workers: int = 1
     headless: bool = True
     step_screenshots: bool = True
@@ -48,9 +48,8 @@ class RunOptions:
     attempts: int = 3  # per org, for transient faults
     trace: bool = False
     browser_endpoint: str | None = None
-    journal: object | None = None
-    on_update: object | None = None  # callable(org, status) for progress displays
-    flow: Callable | None = None  # async flow(ctx) run per org; None: flows.docs_page.connect_org
+    journal: Journal | None = None
+    on_update: Callable[[str, str], None] | None = None  # (org, status), for progress displays
     stats: dict = field(default_factory=lambda: {"sign_ins": 0})
 
 
@@ -147,24 +146,12 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
     store = SessionStore(settings.state_dir)
     context = await browser.new_context(**context_args(manifest, store.load(settings)))
     try:
-        tfc_page, ado_page = await context.new_page(), await context.new_page()
-        await asyncio.gather(_open_org(tfc_page, settings, org),
-                             ProfilePage(ado_page, settings.azure_identity()).open(settings.azure_devops_url))
+        await sign_in_both(await context.new_page(), await context.new_page(), settings, org)
         state = await context.storage_state()
         store.save(settings, state)
         return state
     finally:
         await context.close()
-
-
-async def _open_org(page, settings: Settings, org: str) -> None:
-    """Signs in on the way to the org's page; a problem of the org itself is reported by its own run."""
-    try:
-        await VcsProvidersPage(page, settings.tfc_identity()).open(settings.tfc_url, org)
-    except (SignInRefused, DriftError):
-        raise
-    except FinalError as e:  # e.g. the organization does not exist
-        log.info("%s: %s (signed in all the same)", org, e)
 
 
 async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: "Sessions", manifest: Manifest,
@@ -184,7 +171,7 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
                           settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
         kind = ""
         try:
-            await _run_until_broken(ctx, options.flow or connect_org)
+            await _run_until_broken(ctx, options.flow)
             result.status, result.error, result.error_kind = "connected", "", ""
         except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
             kind = await _classify(ctx, e)
@@ -225,7 +212,7 @@ class SessionLost(TransientError):
 SESSION_LOST = "the Terraform Cloud session was lost (the site asked to sign in again)"
 
 
-async def _run_until_broken(ctx: FlowContext, run_flow: Callable = connect_org) -> None:
+async def _run_until_broken(ctx: FlowContext, run_flow: Flow) -> None:
     """Runs the docs flow, stopping it at once when a page load breaks instead of waiting out a timeout."""
     broken: asyncio.Future = asyncio.get_running_loop().create_future()
 
@@ -238,10 +225,10 @@ async def _run_until_broken(ctx: FlowContext, run_flow: Callable = connect_org) 
         if _is_document(request) and "ERR_ABORTED" not in failure:  # aborted: superseded, not broken
             _set(broken, f"{failure} at {request.url.split('?')[0]}")
 
-    tfc_origin = _origin(ctx.settings.tfc_url)
+    tfc_origin = origin(ctx.settings.tfc_url)
 
     def on_navigated(frame):
-        if frame.parent_frame is None and _origin(frame.url) == tfc_origin and is_sign_in_url(frame.url):
+        if frame.parent_frame is None and origin(frame.url) == tfc_origin and is_sign_in_url(frame.url):
             _set(broken, SESSION_LOST)
 
     for page in (ctx.tfc_page, ctx.ado_page):
@@ -259,11 +246,6 @@ async def _run_until_broken(ctx: FlowContext, run_flow: Callable = connect_org) 
     if broken.result() == SESSION_LOST:
         raise SessionLost(SESSION_LOST)
     raise BrokenPage(f"a page load failed: {broken.result()}")
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _is_document(request) -> bool:
@@ -288,10 +270,8 @@ async def _classify(ctx: FlowContext, error: Exception) -> str:
 
 
 async def _on_sign_in_page(ctx: FlowContext) -> bool:
-    for page in (ctx.tfc_page, ctx.ado_page):
-        with contextlib.suppress(PlaywrightError):
-            if await TfcSignIn(page, ctx.tfc).is_showing() or await MicrosoftSignIn(page, ctx.azure).is_showing():
-                return True
+    with contextlib.suppress(PlaywrightError):
+        return await on_sign_in_page(ctx)
     return False
 
 

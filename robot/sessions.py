@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from .config import Settings
+from .model import Settings
 
 
 class SessionStore:

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def sandbox():
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     with Sandbox(SandboxOptions(render_delay_ms=(20, 80))) as sb:
         yield sb
 
@@ -27,10 +27,12 @@ def robot_settings(env: dict, state_dir: Path):
 
 def run_robot(env: dict, out: Path, orgs, **options):
     """Runs the docs flow in-process for `orgs` against the sites named in `env`."""
-    from flows.context import OrgTask
+    from robot.model import OrgTask
+    from flows.docs_page import connect_org
     from robot.runner import RunOptions, run_orgs
     settings = robot_settings(env, out / ".state")
     tasks = [o if isinstance(o, OrgTask) else OrgTask(o) for o in orgs]
+    options.setdefault("flow", connect_org)
     return asyncio.run(run_orgs([(t, settings) for t in tasks], RunOptions(out=out, **options)))
 
 
@@ -39,5 +41,5 @@ def run_cli(args: list[str], env: dict | None = None, cwd: Path | None = None, t
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     full_env["XDG_CACHE_HOME"] = str((cwd or ROOT) / ".cache")  # the robot's sessions stay in the test
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "robot.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "robot", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=timeout)

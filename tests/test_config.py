@@ -12,14 +12,16 @@ import pytest
 import yaml
 
 from robot import config
-from robot.config import (
-    BadInput, Settings, load_plan, load_settings, parse_shard, select_orgs, shard_of,
-)
+from robot.config import load_plan, load_settings, parse_shard, select_orgs, shard_of
+from robot.config.orgs_errors import orgs_schema
+from robot.errors import BadInput
+from robot.model import Settings
 from robot.secrets import Secret
 from robot.totp import TotpSource
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "orgs.yaml"
+SCHEMA_PATH = ROOT / "robot" / "data" / "orgs.schema.json"
 
 TFC_PW = "tfc-Pa55word-SENTINEL"
 AZ_PW = "azure-Pa55word-SENTINEL"
@@ -174,8 +176,8 @@ def test_identities(tmp_path):
     assert isinstance(tfc.totp, TotpSource) and tfc.totp.ledger == tmp_path / "totp-ledger.json"
     azure = s.azure_identity()
     assert azure.username == "admin@contoso.example" and azure.totp.secret.reveal() == AZ_TOTP
-    assert s.tfc_account().key != s.azure_account().key
-    assert s.tfc_account().key == s.tfc_account().key
+    assert s.account("tfc").key != s.account("azure").key
+    assert s.account("tfc").key == s.account("tfc").key
 
 
 def test_settings_is_frozen():
@@ -254,13 +256,13 @@ def test_non_utf8_env_file(tmp_path):
 
 def test_example_file_loads():
     plan = load_plan(EXAMPLE, environ=base_env(), env_file=None)
-    names = plan.names()
+    names = [o.name for o in plan.orgs]
     assert 3 <= len(names) <= 5
     assert all(re.fullmatch(r"example-org-[1-5]", n) for n in names)
     org = plan.orgs[0]
-    assert org.app_name == f"Terraform Cloud ({org.name})"
-    assert org.route == "oauth-app" and org.company_name == "HashiCorp"
-    assert org.application_website == "https://app.terraform.io"
+    assert org.task.app_name == f"Terraform Cloud ({org.name})"
+    assert org.task.route == "oauth-app" and org.task.company_name == "HashiCorp"
+    assert org.task.application_website == "https://app.terraform.io"
     assert org.tfc.username == "tfc-user" and org.azure.username == "admin@contoso.example"
     assert org.line > 1
 
@@ -269,11 +271,11 @@ def test_example_file_has_no_secrets_and_a_schema_comment():
     text = EXAMPLE.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     schema_ref = text.splitlines()[0].split("$schema=", 1)[1].strip()
-    assert (EXAMPLE.parent / schema_ref).resolve() == config.SCHEMA_PATH.resolve()
+    assert (EXAMPLE.parent / schema_ref).resolve() == SCHEMA_PATH.resolve()
 
 
 def test_schema_is_valid_and_validates_example():
-    schema = json.loads(config.SCHEMA_PATH.read_text())
+    schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(EXAMPLE.read_text()))
@@ -285,14 +287,14 @@ def test_schema_is_valid_and_validates_example():
 
 
 def test_schema_rejects_literal_secret_and_unknown_key():
-    validator = jsonschema.Draft202012Validator(config.orgs_schema())
+    validator = jsonschema.Draft202012Validator(orgs_schema())
     assert not validator.is_valid({"organizations": [{"name": "a", "nmae": "b"}]})
     assert not validator.is_valid({"accounts": {"x": {"site": "tfc", "username": "u", "password": "lit"}},
                                    "organizations": [{"name": "a"}]})
 
 
 FULL = """
-# yaml-language-server: $schema=../robot/orgs.schema.json
+# yaml-language-server: $schema=../robot/data/orgs.schema.json
 defaults:
   company_name: Example Corp
   application_website: https://tfe.example.com/
@@ -333,20 +335,21 @@ def test_full_file(tmp_path):
     path = write(tmp_path, FULL)
     plan = load_plan(path, environ=full_env(), env_file=None)
     one, two, three = plan.orgs
-    assert one.app_name == "TFE (example-org-1)" and two.app_name == "Special app"
-    assert one.display_name == "Azure DevOps Services" and two.display_name == "Custom Name"
-    assert one.application_website == "https://tfe.example.com" and one.company_name == "Example Corp"
+    assert one.task.app_name == "TFE (example-org-1)" and two.task.app_name == "Special app"
+    assert one.task.provider_name == "Azure DevOps Services" and two.task.provider_name == "Custom Name"
+    assert one.task.application_website == "https://tfe.example.com" and one.task.company_name == "Example Corp"
+    assert one.task.company_website == "https://tfe.example.com"
+    assert one.task.description == "Terraform Cloud VCS provider for the organization example-org-1"
     assert two.tfc.name == "second-tfc" and two.tfc.url == "https://tfe2.example.com"
     assert two.tfc.password.reveal() == OTHER_PW and two.tfc.totp_secret.reveal() == AZ_TOTP
     assert two.tfc.token.reveal() == "t.atlasv1.other-1234"
     assert two.azure.username == "other@contoso.example" and two.azure.password.reveal() == "other-az-pw-9999"
     assert two.azure.url == plan.settings.azure_devops_url
-    assert three.route == "pat" and three.azure_devops_organization == "contoso"
+    assert three.task.route == "pat" and three.task.azure_devops_organization == "contoso"
     assert one.tfc.name == "default" and one.tfc.username == "tfc-user"
-    # one identity per account, shared by the orgs of that account
-    assert plan.identity(one.tfc) is plan.identity(three.tfc)
-    assert plan.identity(one.tfc) is not plan.identity(two.tfc)
-    assert plan.org("example-org-2") is two
+    task, settings = plan.job(two)
+    assert task is two.task and settings.tfc_username == "someone" and settings.azure_username == "other@contoso.example"
+    assert settings.tfc_token.reveal() == "t.atlasv1.other-1234"
 
 
 def test_account_references_resolve_from_env_file(tmp_path):
@@ -356,7 +359,7 @@ def test_account_references_resolve_from_env_file(tmp_path):
     env = full_env()
     del env["OTHER_TFC_PASSWORD"]
     plan = load_plan(path, environ=env, env_file=env_file)
-    assert plan.org("example-org-2").tfc.password.reveal() == OTHER_PW
+    assert plan.orgs[1].tfc.password.reveal() == OTHER_PW
 
 
 def test_default_credentials_not_needed_when_every_org_has_accounts(tmp_path):
@@ -742,7 +745,7 @@ def test_select_orgs(tmp_path):
     only = select_orgs(plan.orgs, only=["example-org-2", "EXAMPLE-ORG-1"])
     assert [o.name for o in only] == ["example-org-1", "example-org-2"]  # file order kept
     parts = [select_orgs(plan.orgs, shard=f"{k}/3") for k in (1, 2, 3)]
-    assert sorted(o.name for part in parts for o in part) == sorted(plan.names())
+    assert sorted(o.name for part in parts for o in part) == sorted(o.name for o in plan.orgs)
     assert select_orgs(plan.orgs, shard=(1, 1)) == plan.orgs
     both = select_orgs(plan.orgs, shard="1/2", only=["example-org-1", "example-org-2", "example-org-3"])
     assert all(shard_of(o.name, 2) == 1 for o in both)
@@ -770,5 +773,5 @@ def test_sandbox_style_overrides():
     assert s.tfc_url == "http://127.0.0.1:41001" and s.azure_devops_url == "http://127.0.0.1:41002/me"
     assert s.tfc_token.reveal() == "sandbox.atlasv1.0123" and s.headless is True
     plan = load_plan(EXAMPLE, environ={}, env_file=None, overrides=sandbox)
-    assert plan.orgs[0].application_website == "http://127.0.0.1:41001"
+    assert plan.orgs[0].task.application_website == "http://127.0.0.1:41001"
     assert plan.orgs[0].tfc.url == "http://127.0.0.1:41001"

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.context import OrgTask
+from robot.model import OrgTask
+from flows.docs_page import connect_org
 from robot.runner import RunOptions, run_orgs
 from tests.conftest import ROOT, robot_settings, run_cli, run_robot
 
@@ -177,7 +178,7 @@ def test_sessions_are_reused_between_runs(sandbox, tmp_path):
     settings = robot_settings(sandbox.env(), tmp_path / "state")
 
     def run(org, out):
-        options = RunOptions(out=tmp_path / out, step_screenshots=False, doc_images=False)
+        options = RunOptions(out=tmp_path / out, flow=connect_org, step_screenshots=False, doc_images=False)
         return asyncio.run(run_orgs([(OrgTask(org), settings)], options))
 
     [first] = run("example-org-1", "1")
@@ -192,7 +193,7 @@ def test_sessions_are_reused_between_runs(sandbox, tmp_path):
 def test_sandbox_command_serves_and_its_env_file_drives_the_robot(tmp_path):
     """`vcs-robot sandbox --env-file .env` in one process, `vcs-robot connect` reading .env in another."""
     env_file = tmp_path / ".env"
-    server = subprocess.Popen([sys.executable, "-m", "robot.cli", "sandbox", "--env-file", str(env_file)],
+    server = subprocess.Popen([sys.executable, "-m", "robot", "sandbox", "--env-file", str(env_file)],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

@@ -1,8 +1,8 @@
 """Twenty organizations on a sandbox that misbehaves: all end connected, none duplicated."""
 from __future__ import annotations
 
-from robot.sandbox.server import Sandbox
-from robot.sandbox.world import SandboxOptions
+from sandbox.server import Sandbox
+from sandbox.world import SandboxOptions
 from tests.conftest import run_robot
 
 NAMES = [f"org-{n:02d}" for n in range(1, 21)]

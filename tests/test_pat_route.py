@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from flows.context import OrgTask
+from robot.model import OrgTask
 from flows.pat_route import SEED_NO_PAT_FORM, TOKEN_DAYS
 from tests.conftest import run_cli, run_robot
 from tests.test_docs_flow import _all_text
@@ -28,8 +28,8 @@ def pat_task(org: str = ORG) -> OrgTask:
 
 
 def _sandbox(tfc_ui: str):
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     return Sandbox(SandboxOptions(tfc_ui=tfc_ui, render_delay_ms=(20, 80)))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from robot import cli
+from robot.commands import main as vcs_robot
 from tests.conftest import ROOT, run_cli
 
 GOOD = {"organizations": [{"name": "example-org-1"}, {"name": "example-org-2"}]}
@@ -77,7 +77,7 @@ def _no_browser(monkeypatch):
 
 
 def _expect_bad(capsys, argv, secret_values=()):
-    code = cli.main(argv)
+    code = vcs_robot(argv)
     err = capsys.readouterr().err.strip()
     assert code == 2, err
     assert len(err.splitlines()) == 1 and err.startswith("vcs-robot: error:")
@@ -157,7 +157,7 @@ def test_killed_with_sigkill_and_resumed_finishes_without_duplicates(sandbox, tm
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
-    child = subprocess.Popen([sys.executable, "-m", "robot.cli", "provision", str(path), "--no-screenshots",
+    child = subprocess.Popen([sys.executable, "-m", "robot", "provision", str(path), "--no-screenshots",
                               "--out", str(out)], cwd=tmp_path, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = out / "journal.sqlite"
@@ -249,7 +249,7 @@ def test_ctrl_c_stops_cleanly_and_records_interrupted_steps(sandbox, tmp_path):
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
-    child = subprocess.Popen([sys.executable, "-m", "robot.cli", "provision", str(path), "--no-screenshots",
+    child = subprocess.Popen([sys.executable, "-m", "robot", "provision", str(path), "--no-screenshots",
                               "--out", str(out)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     journal = out / "journal.sqlite"

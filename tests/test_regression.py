@@ -1,8 +1,7 @@
 """`vcs-robot check`: passes on the sandbox, and names the broken site, page, step and element for each
-drift switch (robot/sandbox/templates: world.options.drift)."""
+drift switch (sandbox/templates: world.options.drift)."""
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -11,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from robot.regression import add_command, pytest_args
+from robot.commands import build_parser
+from robot.commands.check import pytest_args
 from robot.secrets import MASK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ FAILING_TEST = {"ms-next-renamed": "test_01", "ado-create-renamed": "test_03", "
 
 
 def check(out: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "robot.regression", "--output", str(out),
+    return subprocess.Popen([sys.executable, "-m", "robot", "check", "--output", str(out),
                              "--element-timeout", "4000", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
@@ -44,9 +44,8 @@ def junit(out: Path) -> ET.Element:
     return ET.parse(out / "junit.xml").getroot().find("testsuite")
 
 
-def test_the_command_is_registered_by_add_command():
-    parser = argparse.ArgumentParser()
-    add_command(parser.add_subparsers(dest="command"))
+def test_the_command_is_registered():
+    parser = build_parser()
     args = parser.parse_args(["check", "--live", "--read-only", "--headed", "--tracing", "on", "--output", "o",
                               "--junitxml", "j.xml"])
     assert callable(args.handler)
@@ -61,7 +60,7 @@ def test_the_command_is_registered_by_add_command():
 def test_live_check_is_skipped_without_credentials(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     (tmp_path / "cwd").mkdir()  # no .env here
-    proc = subprocess.run([sys.executable, "-m", "robot.regression", "--live", "--output", str(tmp_path / "out")],
+    proc = subprocess.run([sys.executable, "-m", "robot", "check", "--live", "--output", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=tmp_path / "cwd", env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "skipped" in proc.stdout and "not set" in proc.stdout

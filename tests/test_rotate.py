@@ -110,7 +110,7 @@ def test_rotation_killed_after_generate_and_resumed_ends_the_same(sandbox, tmp_p
     path, out = orgs_file(tmp_path, [name]), tmp_path / "rotate"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
-    child = subprocess.Popen([sys.executable, "-m", "robot.cli", "rotate", str(path), "--no-screenshots",
+    child = subprocess.Popen([sys.executable, "-m", "robot", "rotate", str(path), "--no-screenshots",
                               "--out", str(out)], cwd=tmp_path, env=env,
                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "stderr.txt").open("w"))
     journal = out / "journal.sqlite"
@@ -141,8 +141,8 @@ def test_rotation_killed_after_generate_and_resumed_ends_the_same(sandbox, tmp_p
 
 
 def test_wizard_ui_rotates_too(tmp_path):
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     with Sandbox(SandboxOptions(render_delay_ms=(20, 80), tfc_ui="wizard")) as sandbox:
         name = NAMES[1]
         _, old_id, old_value = provision(sandbox, tmp_path, [name])[name]

@@ -23,8 +23,8 @@ FAST = (10, 40)
 
 @contextlib.contextmanager
 def azure_sandbox(**options):
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     options.setdefault("render_delay_ms", FAST)
     with Sandbox(SandboxOptions(**options)) as sb:
         yield sb
@@ -45,7 +45,7 @@ async def _session():
 # ---- Microsoft sign-in over HTTP -----------------------------------------------------------------
 
 def test_microsoft_sign_in_steps_codes_and_sso():
-    from robot.sandbox.azure_state import AEX_CLIENT_ID
+    from sandbox.azure_state import AEX_CLIENT_ID
 
     async def scenario(sb):
         world, acct = sb.world, sb.world.azure_account

@@ -1,4 +1,4 @@
-"""The sandbox's fault plan (robot/sandbox/faults.py): each fault at share 1.0 fires (and `max` caps it),
+"""The sandbox's fault plan (sandbox/faults.py): each fault at share 1.0 fires (and `max` caps it),
 at 0.0 never; decisions are seeded; a faulted request leaves the sandbox's state untouched; the plan's
 validation gives one line naming the key and the fix. Real HTTP on loopback; one test uses Chromium.
 """
@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 
 from robot.errors import BadInput
-from robot.sandbox.faults import FaultPlan, Fault
-from robot.sandbox.server import Sandbox
-from robot.sandbox.world import SandboxOptions
+from robot.commands.common import fault_plan
+from sandbox.faults import Fault, FaultPlan
+from sandbox.server import Sandbox
+from sandbox.world import SandboxOptions
 
 ORG = "example-org-1"
 VCS = f"/app/{ORG}/settings/version-control"
@@ -374,7 +375,7 @@ def test_plan_from_dict_yaml_and_flags(tmp_path):
     path.write_text("faults:\n  seed: 3\n  slow_ms: 250\n  page_5xx: 0.1\n"
                     "  token_5xx: {share: 1.0, max: 1}\n  session_expiry: {share: 0.2, sites: [tfc]}\n"
                     "  revert_callback_once: true\n")
-    plan = FaultPlan.from_yaml(path)
+    plan = fault_plan(str(path), [])
     assert plan.page_5xx == Fault(0.1) and plan.token_5xx == Fault(1.0, 1)
     assert plan.sites_of("session_expiry") == ("tfc",) and plan.sites_of("page_5xx") == ("login", "aex", "vssps", "tfc")
     assert plan.seed == 3 and plan.slow_ms == 250 and plan.revert_callback_once
@@ -422,14 +423,14 @@ def test_plan_validation_gives_one_line(data, words):
 def test_plan_file_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("page_5xx: [0.1\n")
-    with pytest.raises(BadInput, match=r"bad\.yaml: line \d+ the fault plan is not valid YAML"):
-        FaultPlan.from_yaml(bad)
+    with pytest.raises(BadInput, match=r"bad\.yaml:\d+: fault plan: not valid YAML"):
+        fault_plan(str(bad), [])
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("pages_5xx: 0.1\n")
     with pytest.raises(BadInput, match=r'unknown\.yaml: fault plan: unknown key "pages_5xx"'):
-        FaultPlan.from_yaml(unknown)
-    with pytest.raises(BadInput, match="cannot read the fault plan"):
-        FaultPlan.from_yaml(tmp_path / "missing.yaml")
+        fault_plan(str(unknown), [])
+    with pytest.raises(BadInput, match="missing.yaml: fault plan: no such file"):
+        fault_plan(str(tmp_path / "missing.yaml"), [])
     with pytest.raises(BadInput, match=r"--fault page_5xx=2: fault plan: page_5xx share 2 is out of range"):
         FaultPlan.from_flags(["page_5xx=2"])
     with pytest.raises(BadInput, match="page_5xx needs a share: write page_5xx=0.1"):

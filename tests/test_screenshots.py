@@ -1,7 +1,6 @@
 """Docs screenshots: the manifest's validation, the comparison, and reproducible images end to end."""
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,9 @@ from PIL import Image
 
 from robot.capture import DOC_IMAGE_NAMES, MANIFEST, load_manifest
 from robot.errors import BadInput
-from robot.screenshots import add_command, compare_all, write_docs_page
+from robot.commands import build_parser
+from robot.commands.screenshots import BASELINES
+from robot.docs_images import compare_all, write_docs_page
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +31,7 @@ def manifest_with(tmp_path, change=None, **top) -> Path:
 def test_the_committed_manifest_describes_the_six_images():
     manifest = load_manifest()
     assert [i.name for i in manifest.images] == list(DOC_IMAGE_NAMES)
-    assert all((MANIFEST.parent / name).exists() for name in DOC_IMAGE_NAMES)  # the baselines
+    assert all((BASELINES / name).exists() for name in DOC_IMAGE_NAMES)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -93,15 +94,13 @@ def test_the_docs_page_links_the_fresh_images(tmp_path):
         assert f"(./images/{name})" in page
 
 
-def test_the_command_is_registered_by_add_command():
-    parser = argparse.ArgumentParser()
-    add_command(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["screenshots", "--sandbox", "--only", "x", "--update", "--out", "o"])
+def test_the_command_is_registered():
+    args = build_parser().parse_args(["screenshots", "--sandbox", "--only", "x", "--update", "--out", "o"])
     assert args.sandbox and args.update and args.only == "x" and args.out == "o" and callable(args.handler)
 
 
 def screenshots(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "robot.screenshots", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "robot", "screenshots", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=240)
 
 
@@ -123,7 +122,7 @@ def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_chang
     for name in DOC_IMAGE_NAMES:  # two runs: pixel-identical
         assert _pixels(tmp_path / "1" / "images" / name) == _pixels(tmp_path / "2" / "images" / name), name
         if not other_ports:
-            assert _pixels(tmp_path / "1" / "images" / name) == _pixels(MANIFEST.parent / name), name
+            assert _pixels(tmp_path / "1" / "images" / name) == _pixels(BASELINES / name), name
     # a deliberate UI change (the button's label) is caught with a diff image and exit 1
     name = "azure-devops-services-add-vcs-provider.png"
     changed = screenshots("--sandbox", "--drift", "tfc-add-a-vcs-provider", "--only", name, "--out", str(tmp_path / "3"))

@@ -16,8 +16,8 @@ WIZARD_STEPS = ["check_existing", "add_vcs_provider", "create_application", "con
 
 @pytest.fixture
 def wizard_sandbox():
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     with Sandbox(SandboxOptions(tfc_ui="wizard", render_delay_ms=(20, 80))) as sb:
         yield sb
 
@@ -75,7 +75,8 @@ async def _with_ctx(sb, tmp_path, work):
     """Runs `work(ctx)` with one browser page (both tabs) on sandbox `sb`."""
     from playwright.async_api import async_playwright
 
-    from flows.context import FlowContext, OrgResult, OrgTask
+    from flows.context import FlowContext
+    from robot.model import OrgResult, OrgTask
     from robot import browser as browsers
     from robot.capture import Capture, load_manifest
 
@@ -93,8 +94,8 @@ async def _with_ctx(sb, tmp_path, work):
 
 
 def test_ui_generation_on_both_generations(tmp_path):
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
 
     for ui in ("seed", "wizard"):
         with Sandbox(SandboxOptions(tfc_ui=ui, render_delay_ms=(20, 80))) as sb:
@@ -139,8 +140,8 @@ def test_sandbox_wizard_pages_over_http():
 
     import aiohttp
 
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
 
     async def signed_in(http, world):
         base = world.urls["tfc"]

@@ -77,8 +77,8 @@ def sites(pytestconfig):
             pytest.skip(f"live check skipped: {', '.join(missing)} not set (environment or .env)")
         yield Sites(settings, org, "live")
         return
-    from robot.sandbox.server import Sandbox
-    from robot.sandbox.world import SandboxOptions
+    from sandbox.server import Sandbox
+    from sandbox.world import SandboxOptions
     drift = [d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d]
     # not tmp_path_factory: a check run inside another pytest run must not prune that run's folders
     with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, \

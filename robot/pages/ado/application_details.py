@@ -13,9 +13,8 @@ from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, css, find, names, role
+from ...locate import Candidate, Where, css, find, names, race, role
 from ...secrets import Secret, register
-from ..microsoft.sign_in import race
 
 SITE = "Azure DevOps"
 PAGE = "Application details"

@@ -7,14 +7,13 @@ Microsoft sign-in; a redirect_uri that does not match the app's callback URL giv
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError
 from ...identity import Identity
-from ...locate import names
-from ..microsoft.sign_in import MicrosoftSignIn, _where, race
+from ...locate import names, origin, plain_url, race
+from ..microsoft.sign_in import MicrosoftSignIn
 
 SITE = "Azure DevOps"
 PAGE = "Authorize application"
@@ -30,10 +29,6 @@ NOT_FOUND_HEADING = re.compile(r"^\s*404\b", re.IGNORECASE)  # the docs' "404 er
 ERROR_HEADING = re.compile(r"\b(400|401|403|404|500)\b|error|bad request|not found|went wrong|expired",
                            re.IGNORECASE)
 
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class AuthorizePage:
@@ -79,12 +74,12 @@ class AuthorizePage:
                 continue
             if outcome is None:
                 break
-            self._origin = _origin(_where(self.page.url))
+            self._origin = origin(plain_url(self.page.url))
             if outcome in ("mismatch", "error"):
                 return "callback_mismatch" if await self._mismatch().count() else "error"
             return "consent"
         raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",
-                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], _where(self.page.url))
+                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], plain_url(self.page.url))
 
     async def requested_scopes(self) -> list[str]:
         items = await self.consent_panel().get_by_role("listitem").all_inner_texts()
@@ -98,9 +93,9 @@ class AuthorizePage:
 
     # ---- actions -------------------------------------------------------------------------------
     async def _leave_by(self, button: Locator) -> None:
-        origin = self._origin or _origin(_where(self.page.url))
+        start = self._origin or origin(plain_url(self.page.url))
         await button.click()
-        await self.page.wait_for_url(lambda url: _origin(url) != origin, wait_until="commit",
+        await self.page.wait_for_url(lambda url: origin(url) != start, wait_until="commit",
                                      timeout=WAIT_TIMEOUT_MS)
 
     async def accept(self) -> None:

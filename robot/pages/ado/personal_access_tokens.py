@@ -17,9 +17,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, names
+from ...locate import Candidate, Where, css, find, names, plain_url, race
 from ...secrets import Secret
-from ..microsoft.sign_in import MicrosoftSignIn, _where, race
+from ..microsoft.sign_in import MicrosoftSignIn
 from .application_details import _parse_date
 
 SITE = "Azure DevOps"
@@ -197,7 +197,7 @@ class PersonalAccessTokensPage:
                 continue
             break
         raise DriftError(SITE, PAGE, "open", "the 'Personal Access Tokens' page with its 'New Token' button",
-                         [f'heading~"{PAGE_TITLE[0]}"', f'button~"{"|".join(NEW_TOKEN)}"'], _where(self.page.url))
+                         [f'heading~"{PAGE_TITLE[0]}"', f'button~"{"|".join(NEW_TOKEN)}"'], plain_url(self.page.url))
 
     # ---- reading -------------------------------------------------------------------------------
     async def _columns(self) -> dict[str, int]:
@@ -272,7 +272,7 @@ class PersonalAccessTokensPage:
             await panel.wait_for(state="visible", timeout=TIMEOUT_MS)
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "new token", "the 'Create a new personal access token' panel",
-                             [f'dialog~"{CREATE_TITLE[0]}"'], _where(self.page.url)) from None
+                             [f'dialog~"{CREATE_TITLE[0]}"'], plain_url(self.page.url)) from None
         field = await find(panel, WHERE, "new token", "the 'Name' field",
                            Candidate(f'label~"{NAME[0]}"', lambda s: s.get_by_role("textbox", name=field_label(*NAME))),
                            css("input[name=name], #pat-name"))
@@ -300,7 +300,7 @@ class PersonalAccessTokensPage:
             await sign_in.sign_in()
             await self.wait()
         raise DriftError(SITE, PAGE, "after create", f"{count} active row(s) of that name in the list",
-                         ['row with rowheader~"<name>"'], _where(self.page.url))
+                         ['row with rowheader~"<name>"'], plain_url(self.page.url))
 
     async def _choose(self, panel: Locator, labels: tuple[str, ...], options: tuple[str, ...]) -> bool:
         """Picks the first of `options` in the drop-down labelled `labels` (a <select> or a combobox)."""
@@ -333,7 +333,7 @@ class PersonalAccessTokensPage:
             return
         if not await self._choose(panel, EXPIRATION, CUSTOM_EXPIRATION):
             raise DriftError(SITE, PAGE, "new token", "the 'Custom defined' expiration",
-                             [f'option~"{CUSTOM_EXPIRATION[0]}"'], _where(self.page.url))
+                             [f'option~"{CUSTOM_EXPIRATION[0]}"'], plain_url(self.page.url))
         date = _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=days)
         field = await find(panel, WHERE, "new token", "the custom expiration date",
                            Candidate(f'label~"{CUSTOM_DATE[0]}"', lambda s: s.get_by_label(field_label(*CUSTOM_DATE))),
@@ -355,7 +355,7 @@ class PersonalAccessTokensPage:
             if box is None:
                 raise DriftError(SITE, PAGE, "select scopes", f"the '{label}' scope check box",
                                  [f'checkbox~"{label}"', f'group~"{label.split("(")[0].strip()}" checkbox'],
-                                 _where(self.page.url))
+                                 plain_url(self.page.url))
             await box.check()
             wanted.add(await self._box_key(box))
         checked = panel.get_by_role("checkbox", checked=True)
@@ -395,7 +395,7 @@ class PersonalAccessTokensPage:
             raise FinalError(f"Azure DevOps refused the personal access token: {message}")
         if outcome is None:
             raise DriftError(SITE, PAGE, step, "the 'Success!' panel or an error message",
-                             [f'dialog~"{SUCCESS_TITLE[0]}"', ERROR_CSS], _where(self.page.url))
+                             [f'dialog~"{SUCCESS_TITLE[0]}"', ERROR_CSS], plain_url(self.page.url))
         value = await self._read_value(step, success)
         await self._button(CLOSE, success).click()
         await success.wait_for(state="hidden", timeout=TIMEOUT_MS)
@@ -413,7 +413,7 @@ class PersonalAccessTokensPage:
         if found:
             return Secret(found.group(0), "Azure DevOps personal access token")
         raise DriftError(SITE, PAGE, step, "the new token's value in the 'Success!' panel",
-                         [TOKEN_VALUE_CSS, "a 52+ character word"], _where(self.page.url))
+                         [TOKEN_VALUE_CSS, "a 52+ character word"], plain_url(self.page.url))
 
     # ---- changing ------------------------------------------------------------------------------
     async def _row(self, step: str, name: str) -> Locator:
@@ -442,14 +442,14 @@ class PersonalAccessTokensPage:
             await button.wait_for(state="visible", timeout=TIMEOUT_MS)
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, step, f"the '{action[0]}' action", [f'button~"{"|".join(action)}"',
-                             f'menuitem~"{MORE_ACTIONS[0]}"'], _where(self.page.url)) from None
+                             f'menuitem~"{MORE_ACTIONS[0]}"'], plain_url(self.page.url)) from None
         await button.click()
         dialog = self.page.get_by_role("dialog").filter(visible=True).filter(has=self._button(confirm)).first
         try:
             await dialog.wait_for(state="visible", timeout=TIMEOUT_MS)
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, step, "the confirmation dialog", [f'dialog with button~"{confirm[0]}"'],
-                             _where(self.page.url)) from None
+                             plain_url(self.page.url)) from None
         await dialog.get_by_role("button", name=names(*confirm)).first.click()
         return dialog
 
@@ -477,4 +477,4 @@ class PersonalAccessTokensPage:
                              "; ".join(_clean(t) for t in await errors.all_inner_texts()))
         if outcome is None:
             raise DriftError(SITE, PAGE, "revoke", f"the token {name!r} shown revoked or gone",
-                             [f'row~"{name}" with text~"Revoked"'], _where(self.page.url))
+                             [f'row~"{name}" with text~"Revoked"'], plain_url(self.page.url))

@@ -5,8 +5,10 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import names
-from ..microsoft.sign_in import MicrosoftSignIn, _where, race
+from ...locate import names, plain_url, race
+from ..microsoft.sign_in import MicrosoftSignIn
+from .application_details import ApplicationDetailsPage
+from .register_application import RegisterApplicationPage
 
 SITE = "Azure DevOps"
 PAGE = "Profile"
@@ -58,7 +60,7 @@ class ProfilePage:
                 continue
             break
         raise DriftError(SITE, PAGE, "open", "the 'Applications and services' section",
-                         [f'heading~"{SECTION_TITLE[0]}"', SECTION_CSS], _where(self.page.url))
+                         [f'heading~"{SECTION_TITLE[0]}"', SECTION_CSS], plain_url(self.page.url))
 
     async def application_names(self) -> list[str]:
         await self.wait()
@@ -67,8 +69,7 @@ class ProfilePage:
         create = names(*CREATE_LINK)
         return [t for t in texts if t and not create.match(t)]
 
-    async def open_application(self, name: str):
-        from .application_details import ApplicationDetailsPage
+    async def open_application(self, name: str) -> ApplicationDetailsPage:
         await self.wait()
         link = self.section().get_by_role("link", name=names(name))
         if not await link.count():
@@ -78,15 +79,14 @@ class ProfilePage:
         await details.wait()
         return details
 
-    async def create_new_application(self):
-        from .register_application import RegisterApplicationPage
+    async def create_new_application(self) -> RegisterApplicationPage:
         await self.wait()
         link = self.create_link()
         try:
             await link.wait_for(state="visible", timeout=10_000)
         except Exception:
             raise DriftError(SITE, PAGE, "create new application", "the 'Create new application' link",
-                             [f'link~"{"|".join(CREATE_LINK)}"', CREATE_CSS], _where(self.page.url)) from None
+                             [f'link~"{"|".join(CREATE_LINK)}"', CREATE_CSS], plain_url(self.page.url)) from None
         await link.click()
         form = RegisterApplicationPage(self.page)
         await form.wait()

@@ -7,8 +7,8 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError, RegistrationClosed
-from ...locate import Candidate, Where, css, find, names
-from ..microsoft.sign_in import race
+from ...locate import Candidate, Where, css, find, names, race
+from .application_details import ApplicationDetailsPage
 
 SITE = "Azure DevOps"
 PAGE = "Register Application"
@@ -128,9 +128,8 @@ class RegisterApplicationPage:
                       if (by) return by.split(/\\s+/).map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
                       return e.getAttribute('aria-label') || ''; }""")
 
-    async def submit(self):
+    async def submit(self) -> ApplicationDetailsPage:
         """Clicks "Create application"; returns the new app's details page."""
-        from .application_details import ApplicationDetailsPage
         closed = await self.registration_closed()
         if closed:
             raise RegistrationClosed(closed)

@@ -6,15 +6,13 @@ redirected to: the robot never builds its URL.
 """
 from __future__ import annotations
 
-import asyncio
 import re
-from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, SignInRefused, TransientError
 from ...identity import Identity
-from ...locate import names
+from ...locate import names, origin, plain_url, race
 
 SITE = "Microsoft"
 PAGE = "Sign in"
@@ -49,40 +47,7 @@ ERROR_CSS = ("#usernameError, #passwordError, #idSpan_SAOTCC_Error_OTC, #idTD_Er
 USED_CODE = re.compile(r"already (been )?used", re.IGNORECASE)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
-
-async def race(waits: dict[str, "asyncio.Future | object"], timeout_ms: float) -> str | None:
-    """Runs awaitables concurrently; returns the key of the first to finish without error (or None
-    when all failed or the time ran out). The others are cancelled."""
-    tasks = {asyncio.ensure_future(aw): key for key, aw in waits.items()}
-    pending = set(tasks)
-    winner = None
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_ms / 1000
-    try:
-        while pending and winner is None:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if not task.cancelled() and task.exception() is None:
-                    winner = tasks[task]
-                    break
-    finally:
-        for task in tasks:
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return winner
-
-
-def _where(url: str) -> str:
-    """A URL for messages: without its query (codes and states travel there)."""
-    return url.split("?")[0].split("#")[0]
 
 
 def _visible(loc: Locator) -> Locator:
@@ -165,23 +130,23 @@ class MicrosoftSignIn:
                 return name
         return None
 
-    async def _left(self, origin: str) -> None:
-        await self.page.wait_for_url(lambda url: _origin(url) != origin, wait_until="commit", timeout=0)
+    async def _left(self, start: str) -> None:
+        await self.page.wait_for_url(lambda url: origin(url) != start, wait_until="commit", timeout=0)
 
     # ---- the flow ------------------------------------------------------------------------------
     async def sign_in(self) -> None:
         """Completes whichever steps appear until the browser leaves the sign-in site."""
-        origin = _origin(self.page.url)
+        start = origin(self.page.url)
         used_code_retries = 0
         for _ in range(MAX_STEPS):
-            outcome = await race({"left": self._left(origin),
+            outcome = await race({"left": self._left(start),
                                   "step": self.markers().first.wait_for(state="visible")}, STEP_TIMEOUT_MS)
             if outcome == "left":
                 return
             if outcome is None:
                 raise DriftError(SITE, PAGE, "wait for a sign-in step", "a sign-in step",
                                  [EMAIL_CSS, PASSWORD_CSS, ANOTHER_WAY_CSS, OTP_METHOD_CSS, CODE_CSS, KMSI_CSS],
-                                 _where(self.page.url))
+                                 plain_url(self.page.url))
             step = await self._step()
             if step is None:  # it went away between the wait and the look: look again
                 continue
@@ -189,7 +154,7 @@ class MicrosoftSignIn:
                        "another_way": self.another_way_link, "method": self.otp_method, "kmsi": self.kmsi,
                        "pick": self.account_tile}[step]()
             await self._act(step)
-            result = await race({"left": self._left(origin),
+            result = await race({"left": self._left(start),
                                  "gone": current.first.wait_for(state="hidden"),
                                  "error": self.errors().first.wait_for(state="visible")}, STEP_TIMEOUT_MS)
             if result == "error":
@@ -201,11 +166,11 @@ class MicrosoftSignIn:
                 raise SignInRefused(f"Microsoft sign-in refused the {self._what(step)}: {message}")
             if result is None:
                 raise TransientError(f"Microsoft sign-in did not move on after the {self._what(step)} step "
-                                     f"({_where(self.page.url)})")
+                                     f"({plain_url(self.page.url)})")
             if result == "left":
                 return
         raise DriftError(SITE, PAGE, "sign in", "the end of the sign-in", ["leaving the sign-in site"],
-                         _where(self.page.url))
+                         plain_url(self.page.url))
 
     @staticmethod
     def _what(step: str) -> str:

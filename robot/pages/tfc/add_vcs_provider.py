@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, css, find, names, role
+from ...locate import Candidate, Where, css, find, names, role, visible_label
 from ...secrets import Secret, redact
 
 SITE = "Terraform Cloud"
@@ -31,10 +31,6 @@ SEEN = "data-robot-seen"
 TIMEOUT_MS = 15_000
 NAVIGATION_TIMEOUT_MS = 30_000
 
-
-def _visible_label(*variants: str) -> Candidate:
-    return Candidate(f'visible label~"{"|".join(variants)}"',
-                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
 
 
 async def submit_to_list(page: Page, button: Locator, where: Where, step: str, what: str,
@@ -103,10 +99,10 @@ class AddVcsProviderPage:
         """Fills the Azure DevOps Services fields (the provider must be chosen first)."""
         if not isinstance(client_secret, Secret):
             raise TypeError("client_secret must be a Secret")
-        name_field = await find(self.page, WHERE, "fill", "Name field", _visible_label(*NAME_LABELS), css(NAME_CSS))
-        app_field = await find(self.page, WHERE, "fill", "App ID field", _visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
+        name_field = await find(self.page, WHERE, "fill", "Name field", visible_label(*NAME_LABELS), css(NAME_CSS))
+        app_field = await find(self.page, WHERE, "fill", "App ID field", visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
         secret_field = await find(self.page, WHERE, "fill", "Client Secret field",
-                                  _visible_label(*SECRET_LABELS), css(SECRET_CSS))
+                                  visible_label(*SECRET_LABELS), css(SECRET_CSS))
         await name_field.fill(name or "")
         await app_field.fill(app_id)
         await secret_field.fill(client_secret.reveal())

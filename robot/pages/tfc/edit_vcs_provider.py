@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.async_api import Locator, Page
 
-from ...locate import Candidate, Where, css, find, names, role
+from ...locate import Where, css, find, names, role, visible_label
 from .add_vcs_provider import submit_to_list
 from ...secrets import Secret
 
@@ -20,10 +20,6 @@ UPDATE_BUTTONS = ("Update VCS provider", "Update VCS Provider", "Update provider
 LIST_HEADINGS = ("VCS Providers", "VCS providers", "Providers", "Version Control Providers")
 SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name*="secret" i], input[name*="secret" i]'
 
-
-def _visible_label(*variants: str) -> Candidate:
-    return Candidate(f'visible label~"{"|".join(variants)}"',
-                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
 
 
 def edit_link(card: Locator) -> Locator:
@@ -51,7 +47,7 @@ class EditVcsProviderPage:
         await self._secret_field("open")
 
     async def _secret_field(self, step: str) -> Locator:
-        return await find(self.page, WHERE, step, "Client Secret field", _visible_label(*SECRET_LABELS),
+        return await find(self.page, WHERE, step, "Client Secret field", visible_label(*SECRET_LABELS),
                           css(SECRET_CSS))
 
     async def replace_secret(self, client_secret: Secret) -> None:

@@ -13,7 +13,7 @@ from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, names, present, role
+from ...locate import Candidate, Where, css, find, names, origin, present, role
 from ...secrets import redact
 from .setup_provider import SetupProviderPage
 from .sign_in import goto_signed_in
@@ -68,10 +68,6 @@ class WizardProvider:
             return "connected"
         return "setup-incomplete" if self.setup_incomplete else "not-connected"
 
-
-def _origin(url: str) -> str:
-    u = urlsplit(url)
-    return f"{u.scheme}://{u.netloc}"
 
 
 class ProvidersPage:
@@ -187,11 +183,11 @@ class ProvidersPage:
         card = self.card(name)
         link = await find(card, WHERE, f"reauthorize {name}", '"Reauthorize" link',
                           role("link", *REAUTHORIZE), role("button", *REAUTHORIZE), css('a[href*="/auth/"]'))
-        origin = _origin(self.page.url)
+        start = origin(self.page.url)
         path = PATH.format(org=self.org)
 
         def left_or_back(url: str) -> bool:
-            return _origin(url) != origin or urlsplit(url).path.rstrip("/") == path
+            return origin(url) != start or urlsplit(url).path.rstrip("/") == path
 
         async with self.page.expect_navigation(url=left_or_back, wait_until="commit",
                                                timeout=NAVIGATION_TIMEOUT_MS):

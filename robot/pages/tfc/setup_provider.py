@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, css, find, names, role
+from ...locate import Where, css, find, names, origin, role, visible_label
 from ...secrets import Secret, redact
 
 SITE = "Terraform Cloud"
@@ -68,14 +68,6 @@ _PAIRS_JS = """root => {
 }"""
 
 
-def _visible_label(*variants: str) -> Candidate:
-    return Candidate(f'visible label~"{"|".join(variants)}"',
-                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
-
-
-def _origin(url: str) -> str:
-    u = urlsplit(url)
-    return f"{u.scheme}://{u.netloc}"
 
 
 async def _alert_texts(page: Page) -> str:
@@ -93,7 +85,7 @@ class SetupProviderPage:
 
     async def wait_ready(self) -> None:
         await find(self.page, WHERE, "open", '"Set up provider" heading', role("heading", *HEADINGS))
-        await find(self.page, WHERE, "open", "App ID field", _visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
+        await find(self.page, WHERE, "open", "App ID field", visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
 
     def client_id(self) -> str | None:
         """The OAuth client's id when the page's address shows it."""
@@ -131,10 +123,10 @@ class SetupProviderPage:
     async def fill(self, name: str | None, app_id: str, client_secret: Secret) -> None:
         if not isinstance(client_secret, Secret):
             raise TypeError("client_secret must be a Secret")
-        name_field = await find(self.page, WHERE, "fill", "Name field", _visible_label(*NAME_LABELS), css(NAME_CSS))
-        app_field = await find(self.page, WHERE, "fill", "App ID field", _visible_label(*APP_ID_LABELS),
+        name_field = await find(self.page, WHERE, "fill", "Name field", visible_label(*NAME_LABELS), css(NAME_CSS))
+        app_field = await find(self.page, WHERE, "fill", "App ID field", visible_label(*APP_ID_LABELS),
                                css(APP_ID_CSS))
-        secret_field = await find(self.page, WHERE, "fill", "Client Secret field", _visible_label(*SECRET_LABELS),
+        secret_field = await find(self.page, WHERE, "fill", "Client Secret field", visible_label(*SECRET_LABELS),
                                   css(SECRET_CSS))
         await name_field.fill(name or "")
         await app_field.fill(app_id)
@@ -145,10 +137,10 @@ class SetupProviderPage:
         authorize page, or its sign-in). Raises FinalError with the site's message when the form is refused."""
         button = await find(self.page, WHERE, "connect", '"Connect and continue" button',
                             role("button", *CONNECT_BUTTONS), css('form button[type="submit"]'))
-        origin = _origin(self.page.url)
+        start = origin(self.page.url)
         async with self.page.expect_navigation(wait_until="commit", timeout=NAVIGATION_TIMEOUT_MS):
             await button.click()
-        if _origin(self.page.url) != origin:
+        if origin(self.page.url) != start:
             return
         # still on Terraform Cloud: the form came back with its validation messages
         try:
@@ -191,18 +183,18 @@ class PersonalAccessTokenForm:
         self.page = page
 
     async def wait_ready(self) -> None:
-        await find(self.page, PAT_WHERE, "open", "Personal Access Token field", _visible_label(*PAT_LABELS),
+        await find(self.page, PAT_WHERE, "open", "Personal Access Token field", visible_label(*PAT_LABELS),
                    css(PAT_CSS))
 
     async def fill(self, name: str | None, token: Secret, ado_org: str) -> None:
         if not isinstance(token, Secret):
             raise TypeError("token must be a Secret")
-        name_field = await find(self.page, PAT_WHERE, "fill", "Name field", _visible_label(*NAME_LABELS),
+        name_field = await find(self.page, PAT_WHERE, "fill", "Name field", visible_label(*NAME_LABELS),
                                 css(NAME_CSS))
         token_field = await find(self.page, PAT_WHERE, "fill", "Personal Access Token field",
-                                 _visible_label(*PAT_LABELS), css(PAT_CSS))
+                                 visible_label(*PAT_LABELS), css(PAT_CSS))
         org_field = await find(self.page, PAT_WHERE, "fill", "Azure DevOps Organization Name field",
-                               _visible_label(*ADO_ORG_LABELS), css(ADO_ORG_CSS))
+                               visible_label(*ADO_ORG_LABELS), css(ADO_ORG_CSS))
         await name_field.fill(name or "")
         await token_field.fill(token.reveal())
         await org_field.fill(ado_org)

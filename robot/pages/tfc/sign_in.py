@@ -11,7 +11,7 @@ from playwright.async_api import Page
 
 from ...errors import SignInRefused
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, label, present, role
+from ...locate import Where, css, find, label, present, role, role_alert
 from ...secrets import redact
 
 SITE = "Terraform Cloud"
@@ -31,9 +31,6 @@ CODE_CSS = 'input[name="code"], input[autocomplete="one-time-code"], input[name=
 ERROR_CSS = '.flash.alert, .flash-error, .alert-error, .alert-danger'
 NAVIGATION_TIMEOUT_MS = 30_000
 
-
-def _alert() -> Candidate:
-    return Candidate("role=alert", lambda s: s.get_by_role("alert"))
 
 
 def is_sign_in_url(url: str) -> bool:
@@ -74,7 +71,7 @@ class TfcSignIn:
             if username is not None:
                 # The form again: refused when it says so; without a message the new session was lost
                 # at once (it expired), and signing in again is right, a few times at most.
-                if passwords_sent and (await present(self.page, _alert(), css(ERROR_CSS)) or passwords_sent >= 3):
+                if passwords_sent and (await present(self.page, role_alert(), css(ERROR_CSS)) or passwords_sent >= 3):
                     raise SignInRefused(await self._refusal("the user name or password was refused"))
                 await username.fill(self.identity.username)
                 password = await find(self.page, WHERE, "password", "password field",
@@ -115,9 +112,9 @@ class TfcSignIn:
     async def _refusal(self, fallback: str) -> str:
         """The site's own message for a refusal (never contains what was typed), or `fallback`."""
         try:
-            await find(self.page, WHERE, "refusal", "error message", _alert(), css(ERROR_CSS), timeout=5_000)
+            await find(self.page, WHERE, "refusal", "error message", role_alert(), css(ERROR_CSS), timeout=5_000)
         except Exception:  # noqa: BLE001 - no message shown: say what was refused
             return f"Terraform Cloud: {fallback}"
-        alert = await present(self.page, _alert(), css(ERROR_CSS))
+        alert = await present(self.page, role_alert(), css(ERROR_CSS))
         message = re.sub(r"\s+", " ", (await alert.inner_text()).strip()) if alert else ""
         return redact(message) or f"Terraform Cloud: {fallback}"

@@ -12,7 +12,7 @@ from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, names, present, role
+from ...locate import Candidate, Where, css, find, names, present, role, role_alert
 from ...secrets import redact
 from .add_vcs_provider import AddVcsProviderPage
 from .sign_in import goto_signed_in
@@ -56,9 +56,6 @@ class ProviderCard:
     client_id: str | None
     oauth_token_id: str | None
 
-
-def _alert() -> Candidate:
-    return Candidate("role=alert", lambda s: s.get_by_role("alert"))
 
 
 class VcsProvidersPage:
@@ -212,7 +209,7 @@ class VcsProvidersPage:
 
     async def error_text(self) -> str | None:
         """The error Terraform Cloud shows on this page (e.g. the provider's refusal), or None."""
-        alert = await present(self.page, _alert(), css(ALERT_CSS))
+        alert = await present(self.page, role_alert(), css(ALERT_CSS))
         if alert is None or not await alert.is_visible():
             return None
         text = re.sub(r"\s+", " ", (await alert.inner_text()).strip())

@@ -12,15 +12,14 @@ Signing in goes through the Microsoft replica; this site's own session cookie is
 from __future__ import annotations
 
 import datetime as _dt
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .azure_state import AEX_CLIENT_ID, MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
+from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
+from . import ado_pat
+from .ado_session import COOKIE, SITE, common_context, current_user, require_user, signed_in
 from .common import new_app, render, world_of
-
-COOKIE = "UserAuthentication"
-SITE = "aex"
 
 CLOSED_MESSAGE = ("New Azure DevOps OAuth app registrations are no longer accepted. Azure DevOps OAuth is "
                   "deprecated; use Microsoft Entra ID OAuth instead.")
@@ -51,56 +50,15 @@ FIELDS = [
 ]
 
 
-def sign_in_url(world, return_to: str) -> str:
-    redirect_uri = world.urls["aex"] + "/_signedin"
-    return (f"{world.urls['login']}/common/oauth2/authorize?client_id={AEX_CLIENT_ID}&response_type=code"
-            f"&redirect_uri={quote(redirect_uri, safe='')}&state={quote(return_to, safe='')}")
-
-
-def current_user(request: web.Request) -> str | None:
-    return world_of(request).azure.site_user(SITE, request.cookies.get(COOKIE))
-
-
-def require_user(request: web.Request) -> str:
-    user = current_user(request)
-    if not user:
-        return_to = request.path_qs if request.method == "GET" else "/me"
-        raise web.HTTPFound(sign_in_url(world_of(request), return_to))
-    return user
-
-
-def _safe_return(path: str) -> str:
-    return path if path.startswith("/") and not path.startswith("//") else "/me"
-
-
-async def signed_in(request: web.Request) -> web.Response:
-    world = world_of(request)
-    user = world.azure.redeem_ms_code(request.query.get("code", ""), AEX_CLIENT_ID, world.urls["aex"] + "/_signedin")
-    if not user:
-        return render(request, "ado_message.html", status=401, title="Sign in failed", user=None,
-                      heading="We couldn't sign you in", message="The sign-in code is not valid. Please sign in again.")
-    session = world.azure.new_site_session(SITE, user)
-    response = web.HTTPFound(_safe_return(request.query.get("state", "/me")))
-    response.set_cookie(COOKIE, session, path="/", httponly=True, samesite="Lax")
-    raise response
-
-
 async def root(request: web.Request) -> web.Response:
     raise web.HTTPFound("/me")
-
-
-def _common(request: web.Request, user: str) -> dict:
-    azure = world_of(request).azure
-    orgs = azure.organizations_of(user)
-    return {"user": azure.profile(user), "apps": azure.apps_of(user),
-            "pat_url": f"/{quote(orgs[0])}/_usersSettings/tokens" if orgs else ""}
 
 
 async def profile(request: web.Request) -> web.Response:
     user = require_user(request)
     done = request.query.get("done", "")
     return render(request, "ado_profile.html", title="Azure DevOps Services | Profile",
-                  done=DONE_MESSAGES.get(done, ""), **_common(request, user))
+                  done=DONE_MESSAGES.get(done, ""), **common_context(request, user))
 
 
 def _validate(world, user: str, form: dict, app_id: str | None = None, check_scopes: bool = True) -> dict:
@@ -138,7 +96,7 @@ def _register_page(request, user, form=None, errors=None, status=200):
     closed = world.options.registration_closed
     return render(request, "ado_register.html", status=status, title="Register Application",
                   fields=FIELDS, scopes=SCOPES, form=form or {"company_name": "", "scopes": []},
-                  errors=errors or {}, closed=CLOSED_MESSAGE if closed else "", **_common(request, user))
+                  errors=errors or {}, closed=CLOSED_MESSAGE if closed else "", **common_context(request, user))
 
 
 async def register_get(request: web.Request) -> web.Response:
@@ -185,7 +143,7 @@ async def view(request: web.Request) -> web.Response:
                   client_secrets=[{"id": s.id, "expires": _date(s.expires_at)} for s in secrets_],
                   can_revoke=len(app.client_secrets) > 1,
                   can_generate=len(app.client_secrets) < MAX_CLIENT_SECRETS,
-                  done=DONE_MESSAGES.get(request.query.get("done", ""), ""), **_common(request, user))
+                  done=DONE_MESSAGES.get(request.query.get("done", ""), ""), **common_context(request, user))
 
 
 async def secret_value(request: web.Request) -> web.Response:
@@ -202,7 +160,7 @@ async def secret_value(request: web.Request) -> web.Response:
 
 def _edit_page(request, user, app, form, errors=None, status=200):
     return render(request, "ado_app_edit.html", status=status, title=f"Edit {app.name} | Applications", app=app,
-                  fields=FIELDS, form=form, errors=errors or {}, **_common(request, user))
+                  fields=FIELDS, form=form, errors=errors or {}, **common_context(request, user))
 
 
 async def edit_get(request: web.Request) -> web.Response:
@@ -275,7 +233,6 @@ async def sign_out(request: web.Request) -> web.Response:
 
 
 def create_app(world) -> web.Application:
-    from . import ado_pat
     app = new_app(world)
     ado_pat.add_routes(app)
     app.router.add_get("/", root)

@@ -8,34 +8,17 @@ Its state lives in `world.tfc` (tfc_state.TfcState). Drift switches (world.optio
 """
 from __future__ import annotations
 
-import re
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
 
 from . import tfc_wizard as wizard
-from .common import new_app, render, world_of
-from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, Session
+from .common import new_app, world_of
+from .tfc_common import (COOKIE, DEFAULT_RETURN, MESSAGES, client_of, not_found, org_or_404, page, redirect, safe_return,
+                         session_of, sign_in_guard, signed_in_user, state_of, validate)
+from .tfc_state import SERVICE_PROVIDERS, Session
 
-COOKIE = "_atlas_session"
-DEFAULT_RETURN = "/app/organizations"
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-CLIENT_SECRET_LENGTH = 758
-MESSAGES = {
-    "bad_password": "Invalid username or password.",
-    "bad_code": "Two-factor authentication failed. Please try again.",
-    "too_many_codes": "Too many two-factor authentication attempts. Please wait a minute and try again.",
-    "app_id": "App ID must be a valid application ID",
-    "client_secret": f"Client Secret Must be a {CLIENT_SECRET_LENGTH}-character string",
-    "no_provider": "Please select a VCS provider",
-    "created": "VCS provider created",
-    "updated": "VCS provider updated",
-    "deleted": "VCS provider deleted",
-    "connected": "Connected to Azure DevOps Services",
-    "provider_error": "Azure DevOps Services returned an error: {error}",
-    "bad_state": "The authorization request was invalid or has expired. Please try again.",
-}
 SETTINGS_LINKS = [  # (label, path under /app/<org>/settings/)
     ("General", "profile"), ("Plan & Billing", "billing"), ("Tags", "tags"), ("Teams", "teams"),
     ("Users", "users"), ("VCS Providers", "version-control"), ("API Tokens", "authentication-tokens"),
@@ -48,69 +31,14 @@ ADO_SCOPES = "vso.code vso.code_status"
 
 
 # sessions -------------------------------------------------------------------
-def _state(request):
-    return world_of(request).tfc
-
-
-def _session(request: web.Request) -> Session | None:
-    return _state(request).session(request.cookies.get(COOKIE))
-
-
-def _redirect(location: str, session: Session | None = None) -> web.Response:
-    response = web.Response(status=302, headers={"Location": location})
-    if session is not None:
-        response.set_cookie(COOKIE, session.id, httponly=True, path="/", samesite="Lax")
-    return response
-
-
-def _safe_return(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and not value.startswith("/session"):
-        return value
-    return DEFAULT_RETURN
-
-
-class _NeedsSignIn(Exception):
-    pass
-
-
-def _user(request: web.Request) -> tuple[Session, str]:
-    session = _session(request)
-    if not session or session.stage != "signed-in" or not session.username:
-        raise _NeedsSignIn()
-    return session, session.username
-
-
-@web.middleware
-async def _sign_in_guard(request, handler):
-    try:
-        return await handler(request)
-    except _NeedsSignIn:
-        return _redirect("/session?" + urlencode({"return_to": request.path_qs}))
-
-
-def _page(request, template, session=None, status=200, **context):
-    flash = []
-    if session is not None:
-        flash, session.flash = session.flash, []
-    return render(request, template, status=status, flash=flash, session=session, **context)
-
-
-def _not_found(request, session=None):
-    return _page(request, "tfc_not_found.html", session=session, status=404, title="Page not found | Terraform Cloud")
-
-
-def _org_or_404(request, username):
-    return _state(request).organization(request.match_info["org"], username)
-
-
 # sign-in --------------------------------------------------------------------
 async def sign_in_page(request: web.Request) -> web.Response:
-    session = _session(request)
+    session = session_of(request)
     if session and session.stage == "signed-in":
-        return _redirect(_safe_return(request.query.get("return_to")))
+        return redirect(safe_return(request.query.get("return_to")))
     fresh = session is None
-    session = session or _state(request).new_session()
-    response = _page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud",
+    session = session or state_of(request).new_session()
+    response = page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud",
                      return_to=request.query.get("return_to", ""), error=None, username="")
     if fresh:
         response.set_cookie(COOKIE, session.id, httponly=True, path="/", samesite="Lax")
@@ -118,18 +46,18 @@ async def sign_in_page(request: web.Request) -> web.Response:
 
 
 async def sign_in_submit(request: web.Request) -> web.Response:
-    state = _state(request)
+    state = state_of(request)
     form = await request.post()
-    session = _session(request) or state.new_session()
+    session = session_of(request) or state.new_session()
     username = state.check_password(form.get("user[login]", ""), form.get("user[password]", ""))
     return_to = form.get("return_to", "")
     if not username:
-        response = _page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud", status=401,
+        response = page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud", status=401,
                          return_to=return_to, error=MESSAGES["bad_password"], username=form.get("user[login]", ""))
         response.set_cookie(COOKIE, session.id, httponly=True, path="/", samesite="Lax")
         return response
-    session.username, session.stage, session.return_to = username, "two-factor", _safe_return(return_to)
-    return _redirect("/session/two-factor", session)
+    session.username, session.stage, session.return_to = username, "two-factor", safe_return(return_to)
+    return redirect("/session/two-factor", session)
 
 
 def _asks_code(session: Session | None) -> bool:
@@ -137,84 +65,84 @@ def _asks_code(session: Session | None) -> bool:
 
 
 async def two_factor_page(request: web.Request) -> web.Response:
-    session = _session(request)
+    session = session_of(request)
     if not _asks_code(session):
-        return _redirect("/session")
-    return _page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud", error=None)
+        return redirect("/session")
+    return page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud", error=None)
 
 
 async def two_factor_submit(request: web.Request) -> web.Response:
-    state = _state(request)
-    session = _session(request)
+    state = state_of(request)
+    session = session_of(request)
     if not _asks_code(session):
-        return _redirect("/session")
+        return redirect("/session")
     form = await request.post()
     if not state.two_factor_allowed(session.username):
-        return _page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
+        return page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
                      status=429, error=MESSAGES["too_many_codes"])
     if not state.verify_totp(session.username, form.get("code", "")):
-        return _page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
+        return page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
                      status=401, error=MESSAGES["bad_code"])
     if session.stage == "signed-in":  # a second code for a signed-in user (fault second_totp): back to the page
         session.reverify = False
-        return _redirect(session.return_to or DEFAULT_RETURN)
+        return redirect(session.return_to or DEFAULT_RETURN)
     # a new session id after sign-in (no fixation)
     state.end_session(session.id)
     signed = state.new_session()
     signed.username, signed.stage = session.username, "signed-in"
-    return _redirect(session.return_to or DEFAULT_RETURN, signed)
+    return redirect(session.return_to or DEFAULT_RETURN, signed)
 
 
 async def recovery_page(request: web.Request) -> web.Response:
-    session = _session(request)
+    session = session_of(request)
     if not session or session.stage != "two-factor":
-        return _redirect("/session")
+        return redirect("/session")
     error = None
     if request.method == "POST":
         error = "The recovery code is invalid."
-    return _page(request, "tfc_recovery.html", title="Recovery code | Terraform Cloud", error=error)
+    return page(request, "tfc_recovery.html", title="Recovery code | Terraform Cloud", error=error)
 
 
 async def sign_out(request: web.Request) -> web.Response:
-    session = _session(request)
+    session = session_of(request)
     if session:
-        _state(request).end_session(session.id)
-    return _redirect("/session")
+        state_of(request).end_session(session.id)
+    return redirect("/session")
 
 
 # app pages ------------------------------------------------------------------
 async def root(request: web.Request) -> web.Response:
-    return _redirect(DEFAULT_RETURN)
+    return redirect(DEFAULT_RETURN)
 
 
 async def organizations_page(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    orgs = _state(request).organizations_of(username)
-    return _page(request, "tfc_organizations.html", session=session, title="Organizations | Terraform Cloud",
+    session, username = signed_in_user(request)
+    orgs = state_of(request).organizations_of(username)
+    return page(request, "tfc_organizations.html", session=session, title="Organizations | Terraform Cloud",
                  orgs=orgs, org=None)
 
 
 async def org_home(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    org = _org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return _not_found(request, session)
-    return _page(request, "tfc_settings_stub.html", session=session, title=f"Workspaces | {org.name} | Terraform Cloud",
-                 org=org, orgs=_state(request).organizations_of(username), heading="Workspaces",
+        return not_found(request, session)
+    return page(request, "tfc_settings_stub.html", session=session, title=f"Workspaces | {org.name} | Terraform Cloud",
+                 org=org, orgs=state_of(request).organizations_of(username), heading="Workspaces",
                  settings_links=SETTINGS_LINKS, current=None, sidebar=False)
 
 
 async def settings_page(request: web.Request) -> web.Response:
     if wizard.is_wizard(request):
         return await wizard.settings_page(request)
-    session, username = _user(request)
-    org = _org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     section = request.match_info.get("section", "profile")
     label = next((l for l, p in SETTINGS_LINKS if p == section), None)
     if not org or not label:
-        return _not_found(request, session)
-    return _page(request, "tfc_settings_stub.html", session=session, title=f"{label} | {org.name} | Terraform Cloud",
-                 org=org, orgs=_state(request).organizations_of(username), heading=label,
+        return not_found(request, session)
+    return page(request, "tfc_settings_stub.html", session=session, title=f"{label} | {org.name} | Terraform Cloud",
+                 org=org, orgs=state_of(request).organizations_of(username), heading=label,
                  settings_links=SETTINGS_LINKS, current=section, sidebar=True)
 
 
@@ -229,40 +157,23 @@ def _drift(request, name: str) -> bool:
 async def vcs_providers_page(request: web.Request) -> web.Response:
     if wizard.is_wizard(request):
         return await wizard.providers_page(request)
-    session, username = _user(request)
-    org = _org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return _not_found(request, session)
-    state = _state(request)
+        return not_found(request, session)
+    state = state_of(request)
     clients = sorted(state.clients_for(org.name), key=lambda c: c.created_at)
     cards = [{"client": c, "callback_url": state.callback_url(c), "connect_path": state.connect_path(c)}
              for c in clients]
     add_label = "Add a VCS Provider" if _drift(request, "tfc-add-a-vcs-provider") else "Add VCS Provider"
-    return _page(request, "tfc_vcs_providers.html", session=session, title=f"VCS Providers | {org.name} | Terraform Cloud",
+    return page(request, "tfc_vcs_providers.html", session=session, title=f"VCS Providers | {org.name} | Terraform Cloud",
                  org=org, orgs=state.organizations_of(username), settings_links=SETTINGS_LINKS,
                  current="version-control", cards=cards, add_label=add_label)
 
 
-def _validate(service_provider: str, key: str, secret: str, secret_required: bool = True) -> list[tuple[str, str]]:
-    errors = []
-    if service_provider not in SERVICE_PROVIDERS:
-        return [("service_provider", MESSAGES["no_provider"])]
-    if service_provider == ADO_SERVICES:
-        if not GUID.match(key):
-            errors.append(("key", MESSAGES["app_id"]))
-        if (secret or secret_required) and len(secret) != CLIENT_SECRET_LENGTH:
-            errors.append(("secret", MESSAGES["client_secret"]))
-    else:
-        if not key:
-            errors.append(("key", "Key can't be blank"))
-        if secret_required and not secret:
-            errors.append(("secret", "Secret can't be blank"))
-    return errors
-
-
 def _add_context(request, org, username, **extra):
     create_label = "Create VCS Provider" if _drift(request, "tfc-create-capitalized") else "Create VCS provider"
-    return dict(org=org, orgs=_state(request).organizations_of(username), settings_links=SETTINGS_LINKS,
+    return dict(org=org, orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
                 current="version-control", providers=list(SERVICE_PROVIDERS.items()), create_label=create_label,
                 title=f"Add VCS Provider | {org.name} | Terraform Cloud", **extra)
 
@@ -270,21 +181,21 @@ def _add_context(request, org, username, **extra):
 async def add_provider_page(request: web.Request) -> web.Response:
     if wizard.is_wizard(request):
         return await wizard.choose_page(request)
-    session, username = _user(request)
-    org = _org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return _not_found(request, session)
-    return _page(request, "tfc_add_vcs_provider.html", session=session,
+        return not_found(request, session)
+    return page(request, "tfc_add_vcs_provider.html", session=session,
                  **_add_context(request, org, username, chosen="", values={}, errors=[]))
 
 
 async def add_provider_submit(request: web.Request) -> web.Response:
     if wizard.is_wizard(request):
         return await wizard.choose_submit(request)
-    session, username = _user(request)
-    org = _org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return _not_found(request, session)
+        return not_found(request, session)
     form = await request.post()
     provider = form.get("oauth_client[service_provider]", "")
     name = form.get("oauth_client[name]", "").strip()
@@ -292,79 +203,74 @@ async def add_provider_submit(request: web.Request) -> web.Response:
     secret = form.get("oauth_client[secret]", "").strip()
     http_url = form.get("oauth_client[http_url]", "").strip() or None
     api_url = form.get("oauth_client[api_url]", "").strip() or None
-    errors = _validate(provider, key, secret)
+    errors = validate(provider, key, secret)
     if errors:
         values = {"name": name, "key": key, "http_url": http_url or "", "api_url": api_url or ""}
-        return _page(request, "tfc_add_vcs_provider.html", session=session, status=422,
+        return page(request, "tfc_add_vcs_provider.html", session=session, status=422,
                      **_add_context(request, org, username, chosen=provider if provider in SERVICE_PROVIDERS else "",
                                     values=values, errors=errors))
-    _state(request).add_client(org.name, name, key, secret, service_provider=provider, http_url=http_url, api_url=api_url)
+    state_of(request).add_client(org.name, name, key, secret, service_provider=provider, http_url=http_url, api_url=api_url)
     session.flash.append(("notice", MESSAGES["created"]))
-    return _redirect(_vcs_path(org.name))
-
-
-def _client_of(request, org):
-    client = _state(request).client(request.match_info["client_id"])
-    return client if client and client.organization == org.name else None
+    return redirect(_vcs_path(org.name))
 
 
 async def edit_provider_page(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    org = _org_or_404(request, username)
-    client = org and _client_of(request, org)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
+    client = org and client_of(request, org)
     if not client:
-        return _not_found(request, session)
-    return _page(request, "tfc_edit_vcs_provider.html", session=session, org=org,
-                 orgs=_state(request).organizations_of(username), settings_links=SETTINGS_LINKS,
+        return not_found(request, session)
+    return page(request, "tfc_edit_vcs_provider.html", session=session, org=org,
+                 orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
                  current="version-control", client=client, values={"name": client.name, "key": client.key},
                  errors=[], title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
 
 
 async def edit_provider_submit(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    org = _org_or_404(request, username)
-    client = org and _client_of(request, org)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
+    client = org and client_of(request, org)
     if not client:
-        return _not_found(request, session)
+        return not_found(request, session)
     form = await request.post()
     name = form.get("oauth_client[name]", "").strip()
     key = form.get("oauth_client[key]", "").strip()
     secret = form.get("oauth_client[secret]", "").strip()
-    errors = _validate(client.service_provider, key, secret, secret_required=False)
+    errors = validate(client.service_provider, key, secret, secret_required=False)
     if errors:
-        return _page(request, "tfc_edit_vcs_provider.html", session=session, status=422, org=org,
-                     orgs=_state(request).organizations_of(username), settings_links=SETTINGS_LINKS,
+        return page(request, "tfc_edit_vcs_provider.html", session=session, status=422, org=org,
+                     orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
                      current="version-control", client=client, values={"name": name, "key": key},
                      errors=errors, title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
-    _state(request).update_client(client, name=name, key=key, secret=secret or None)
+    state_of(request).update_client(client, name=name, key=key, secret=secret or None)
     session.flash.append(("notice", MESSAGES["updated"]))
-    return _redirect(_vcs_path(org.name))
+    return redirect(_vcs_path(org.name))
 
 
 async def delete_provider(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    org = _org_or_404(request, username)
-    client = org and _client_of(request, org)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
+    client = org and client_of(request, org)
     if not client:
-        return _not_found(request, session)
-    _state(request).delete_client(client.id)
+        return not_found(request, session)
+    state_of(request).delete_client(client.id)
     session.flash.append(("notice", MESSAGES["deleted"]))
-    return _redirect(_vcs_path(org.name))
+    return redirect(_vcs_path(org.name))
 
 
 # OAuth connect --------------------------------------------------------------
 async def connect(request: web.Request) -> web.Response:
-    session, username = _user(request)
-    state = _state(request)
+    session, username = signed_in_user(request)
+    state = state_of(request)
     client = state.client_by_uuid(request.match_info["uuid"])
     org = client and state.organization(client.organization, username)
     if not client or not org or request.query.get("organization_id") != str(org.id):
-        return _not_found(request, session)
+        return not_found(request, session)
     vssps = world_of(request).urls["vssps"]
     query = (f"client_id={quote(client.key, safe='')}&response_type=Assertion"
              f"&state={state.new_state(client, org.name)}&scope={quote(ADO_SCOPES, safe='')}"
              f"&redirect_uri={quote(state.callback_url(client), safe='')}")
-    return _redirect(f"{vssps}{AUTHORIZE_ENDPOINT}?{query}")
+    return redirect(f"{vssps}{AUTHORIZE_ENDPOINT}?{query}")
 
 
 class ProviderError(Exception):
@@ -407,19 +313,19 @@ async def _exchange_code(world, client, code: str, callback_url: str) -> tuple[d
 
 
 async def callback(request: web.Request) -> web.Response:
-    session, username = _user(request)
+    session, username = signed_in_user(request)
     world = world_of(request)
-    state = _state(request)
+    state = state_of(request)
     client = state.client_by_uuid(request.match_info["uuid"])
     if not client or not state.organization(client.organization, username):
-        return _not_found(request, session)
+        return not_found(request, session)
     was_connected = client.token is not None
     in_wizard = wizard.is_wizard(request)
 
     def back_to(ok: bool = False) -> web.Response:
         if in_wizard:
-            return _redirect(wizard.after_callback(client, was_connected, ok))
-        return _redirect(_vcs_path(client.organization))
+            return redirect(wizard.after_callback(client, was_connected, ok))
+        return redirect(_vcs_path(client.organization))
 
     back = back_to(ok=False)
     if not state.take_state(client, request.query.get("state", "")):
@@ -451,7 +357,7 @@ def create_app(world) -> web.Application:
     from .tfc_api import create_api
 
     app = new_app(world)
-    app.middlewares.append(_sign_in_guard)
+    app.middlewares.append(sign_in_guard)
     r = app.router
     r.add_get("/", root)
     r.add_get("/session", sign_in_page)

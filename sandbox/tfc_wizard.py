@@ -27,6 +27,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from .common import world_of
+from .tfc_common import MESSAGES as TFC_MESSAGES
+from .tfc_common import client_of, not_found, org_or_404, page, redirect, signed_in_user, validate
 from .tfc_state import SERVICE_PROVIDERS, OAuthClient
 
 BRAND = "HCP Terraform"
@@ -81,10 +83,6 @@ def is_wizard(request: web.Request) -> bool:
     return world_of(request).options.tfc_ui == "wizard"
 
 
-def _tfc():
-    from . import tfc  # the seed module: sessions, pages, validation (imported late: it imports us)
-    return tfc
-
 
 def _base(request, org, username, **extra) -> dict:
     state = world_of(request).tfc
@@ -112,67 +110,62 @@ def status_of(client: OAuthClient) -> str:
 
 # pages -----------------------------------------------------------------------
 async def settings_page(request: web.Request) -> web.Response:
-    t = _tfc()
-    session, username = t._user(request)
-    org = t._org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     section = request.match_info.get("section", "profile")
     label = SETTINGS_SECTIONS.get(section)
     if not org or not label:
-        return t._not_found(request, session)
-    return t._page(request, "tfc_wizard_settings_stub.html", session=session, title=_title(label, org),
+        return not_found(request, session)
+    return page(request, "tfc_wizard_settings_stub.html", session=session, title=_title(label, org),
                    **{**_base(request, org, username), "current": section}, heading=label)
 
 
 async def providers_page(request: web.Request) -> web.Response:
-    t = _tfc()
-    session, username = t._user(request)
-    org = t._org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return t._not_found(request, session)
+        return not_found(request, session)
     state = world_of(request).tfc
     clients = sorted(state.clients_for(org.name), key=lambda c: c.created_at)
     cards = [{"client": c, "status": status_of(c), "callback_url": state.callback_url(c),
               "connect_path": state.connect_path(c), "setup_path": client_path(c, "setup")} for c in clients]
-    return t._page(request, "tfc_wizard_providers.html", session=session, title=_title("VCS Providers", org),
+    return page(request, "tfc_wizard_providers.html", session=session, title=_title("VCS Providers", org),
                    cards=cards, **_base(request, org, username))
 
 
 async def choose_page(request: web.Request) -> web.Response:
-    t = _tfc()
-    session, username = t._user(request)
-    org = t._org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return t._not_found(request, session)
+        return not_found(request, session)
     groups = [(label, [(key, SERVICE_PROVIDERS[key]) for key in keys]) for label, keys in PROVIDER_GROUPS]
-    return t._page(request, "tfc_wizard_choose.html", session=session, title=_title("Add VCS Provider", org),
+    return page(request, "tfc_wizard_choose.html", session=session, title=_title("Add VCS Provider", org),
                    groups=groups, step=1, error=None, **_base(request, org, username))
 
 
 async def choose_submit(request: web.Request) -> web.Response:
     """A provider was chosen: the client is created now (pending), so its callback URL is final."""
-    t = _tfc()
-    session, username = t._user(request)
-    org = t._org_or_404(request, username)
+    session, username = signed_in_user(request)
+    org = org_or_404(request, username)
     if not org:
-        return t._not_found(request, session)
+        return not_found(request, session)
     form = await request.post()
     provider = form.get("service_provider", "")
     if provider not in SERVICE_PROVIDERS:
-        session.flash.append(("alert", t.MESSAGES["no_provider"]))
-        return t._redirect(f"{_list_path(org.name)}/add")
+        session.flash.append(("alert", TFC_MESSAGES["no_provider"]))
+        return redirect(f"{_list_path(org.name)}/add")
     client = world_of(request).tfc.add_client(org.name, "", "", "", service_provider=provider)
-    return t._redirect(client_path(client, "setup"))
+    return redirect(client_path(client, "setup"))
 
 
 def _with_client(handler):
     """For the pages of one provider: the signed-in user, the org and the client, or the 404 page."""
     async def wrapper(request: web.Request) -> web.Response:
-        t = _tfc()
-        session, username = t._user(request)
-        org = t._org_or_404(request, username)
-        client = org and t._client_of(request, org)
+        session, username = signed_in_user(request)
+        org = org_or_404(request, username)
+        client = org and client_of(request, org)
         if not client:
-            return t._not_found(request, session)
+            return not_found(request, session)
         return await handler(request, session, username, org, client)
     wrapper.__name__ = handler.__name__
     return wrapper
@@ -189,8 +182,7 @@ def _setup_values(request, org, client) -> list[tuple[str, str, str]]:
 
 
 def _setup_response(request, session, org, username, client, values=None, errors=(), status=200):
-    t = _tfc()
-    return t._page(request, "tfc_wizard_setup.html", session=session, status=status,
+    return page(request, "tfc_wizard_setup.html", session=session, status=status,
                    title=_title("Add VCS Provider", org), client=client, step=2,
                    copy_values=_setup_values(request, org, client), values=values or {"name": client.name},
                    errors=list(errors), pat_path=client_path(client, "personal-access-token"),
@@ -199,9 +191,8 @@ def _setup_response(request, session, org, username, client, values=None, errors
 
 @_with_client
 async def setup_page(request: web.Request, session, username, org, client) -> web.Response:
-    t = _tfc()
     if client.token:  # finished already
-        return t._redirect(_list_path(org.name))
+        return redirect(_list_path(org.name))
     return _setup_response(request, session, org, username, client, values={"name": client.name,
                                                                             "key": client.key})
 
@@ -209,23 +200,21 @@ async def setup_page(request: web.Request, session, username, org, client) -> we
 @_with_client
 async def setup_submit(request: web.Request, session, username, org, client) -> web.Response:
     """"Connect and continue": saves the client, then straight to the provider's authorize page."""
-    t = _tfc()
     form = await request.post()
     name = form.get("oauth_client[name]", "").strip()
     key = form.get("oauth_client[key]", "").strip()
     secret = form.get("oauth_client[secret]", "").strip()
-    errors = t._validate(client.service_provider, key, secret)
+    errors = validate(client.service_provider, key, secret)
     if errors:
         return _setup_response(request, session, org, username, client, values={"name": name, "key": key},
                                errors=errors, status=422)
     state = world_of(request).tfc
     state.update_client(client, name=name, key=key, secret=secret)
-    return t._redirect(state.connect_path(client))
+    return redirect(state.connect_path(client))
 
 
 def _pat_response(request, session, org, username, client, values=None, errors=(), status=200):
-    t = _tfc()
-    return t._page(request, "tfc_wizard_pat.html", session=session, status=status,
+    return page(request, "tfc_wizard_pat.html", session=session, status=status,
                    title=_title("Add VCS Provider", org), client=client, step=2,
                    values=values or {"name": client.name, "ado_org_name": client.ado_org_name or ""},
                    errors=list(errors), setup_path=client_path(client, "setup"), **_base(request, org, username))
@@ -238,7 +227,6 @@ async def pat_page(request: web.Request, session, username, org, client) -> web.
 
 @_with_client
 async def pat_submit(request: web.Request, session, username, org, client) -> web.Response:
-    t = _tfc()
     form = await request.post()
     name = form.get("oauth_client[name]", "").strip()
     token = form.get("oauth_client[oauth_token_string]", "").strip()
@@ -259,21 +247,19 @@ async def pat_submit(request: web.Request, session, username, org, client) -> we
     first = client.token is None
     state.update_client(client, name=name, ado_org_name=ado_org)
     state.set_token(client, user, token, expires_in=0)
-    session.flash.append(("notice", t.MESSAGES["connected"]))
-    return t._redirect(client_path(client, "advanced") if first else _list_path(org.name))
+    session.flash.append(("notice", TFC_MESSAGES["connected"]))
+    return redirect(client_path(client, "advanced") if first else _list_path(org.name))
 
 
 @_with_client
 async def advanced_page(request: web.Request, session, username, org, client) -> web.Response:
-    t = _tfc()
-    return t._page(request, "tfc_wizard_advanced.html", session=session, title=_title("Add VCS Provider", org),
+    return page(request, "tfc_wizard_advanced.html", session=session, title=_title("Add VCS Provider", org),
                    client=client, step=3, error=None, list_path=_list_path(org.name),
                    **_base(request, org, username))
 
 
 @_with_client
 async def advanced_submit(request: web.Request, session, username, org, client) -> web.Response:
-    t = _tfc()
     form = await request.post()
     state = world_of(request).tfc
     if form.get("action") == "ssh":
@@ -287,7 +273,7 @@ async def advanced_submit(request: web.Request, session, username, org, client) 
     else:
         state.update_client(client, organization_scoped=form.get("scope", "all") != "selected")
         session.flash.append(("notice", MESSAGES["scope_updated"]))
-    return t._redirect(client_path(client, "advanced"))
+    return redirect(client_path(client, "advanced"))
 
 
 def after_callback(client: OAuthClient, was_connected: bool, ok: bool) -> str:
@@ -300,9 +286,8 @@ def after_callback(client: OAuthClient, was_connected: bool, ok: bool) -> str:
 def _wizard_only(handler):
     async def guarded(request: web.Request) -> web.Response:
         if not is_wizard(request):  # the seed UI has no such page
-            t = _tfc()
-            session, _username = t._user(request)
-            return t._not_found(request, session)
+            session, _username = signed_in_user(request)
+            return not_found(request, session)
         return await handler(request)
     return guarded
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import pyotp
 
+from .azure_state import AzureState
 from .faults import FaultInjector, FaultPlan
+from .tfc_state import TfcState
 
 
 @dataclass
@@ -70,8 +72,6 @@ class World:
         self.tfc_account = _make_account("sandbox-admin", "sandbox-admin", fixed, cred_rng)
         self.tfc_api_token = (f"sandbox.atlasv1.{cred_rng.getrandbits(128):032x}" if fixed
                               else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}")
-        from .azure_state import AzureState
-        from .tfc_state import TfcState
         self.azure = AzureState(self)
         self.tfc = TfcState(self)
 

@@ -10,24 +10,19 @@ JUnit XML for CI in --junitxml (default <output>/junit.xml).
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
-import sys
 from pathlib import Path
 
-from .errors import BadInput
+from ..errors import BadInput
 
-SUITE = Path(__file__).resolve().parent / "check"
+SUITE = Path(__file__).resolve().parents[1] / "check"
 
 
-def add_command(sub) -> argparse.ArgumentParser:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check, page by page, that the sites still look as the robot expects",
-                       description=__doc__.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(handler=handle)
-    return p
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
+                       description=(__doc__ or "").split("\n\n")[0])
     where = p.add_mutually_exclusive_group()
     where.add_argument("--sandbox", action="store_true", help="check a fresh embedded sandbox (the default)")
     where.add_argument("--live", action="store_true", help="check the live sites (credentials from env / .env)")
@@ -42,9 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--element-timeout", type=float, default=15_000, help=argparse.SUPPRESS)
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
     p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(handler=check)
 
 
-def pytest_args(args) -> list[str]:
+def pytest_args(args: argparse.Namespace) -> list[str]:
     output = Path(args.output)
     result = [str(SUITE), "-p", "no:cacheprovider", "--rootdir", str(SUITE), "-c", os.devnull,
               "--output", str(output), "--tracing", args.tracing,
@@ -66,12 +62,11 @@ def pytest_args(args) -> list[str]:
     return result
 
 
-def handle(args) -> int:
+def check(args: argparse.Namespace) -> int:
     """Runs the suite in this process; 0 all passed (or skipped), 1 a check failed, 2 bad usage."""
-    import importlib.util
-    if not (importlib.util.find_spec("pytest") and importlib.util.find_spec("pytest_playwright")):
-        raise BadInput("the check needs pytest and pytest-playwright: pip install 'vcs-robot[test]'") from None
-    import pytest
+    if not importlib.util.find_spec("pytest_playwright"):  # an optional dependency: the test extra
+        raise BadInput("the check needs pytest-playwright: pip install 'vcs-robot[test]'")
+    pytest = importlib.import_module("pytest")
     code = int(pytest.main(pytest_args(args)))
     if code in (0, 5):  # 5: nothing collected
         return 0 if code == 0 else 1
@@ -81,16 +76,3 @@ def handle(args) -> int:
         return 130
     return 2
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vcs-robot check", description=__doc__.split("\n\n")[0])
-    add_arguments(parser)
-    try:
-        return handle(parser.parse_args(argv))
-    except BadInput as e:
-        print(f"vcs-robot: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -43,12 +43,14 @@ import struct
 import time
 import uuid
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ..errors import BadInput
+from robot.errors import BadInput
+
+from . import ado_oauth, ado_session, tfc_common
+from .tfc_api import JSONAPI, RATE_LIMITED
 
 SITES = ("login", "aex", "vssps", "tfc")
 KINDS = ("page_5xx", "slow", "session_expiry", "second_totp", "api_429", "token_5xx", "connection_reset")
@@ -173,22 +175,6 @@ class FaultPlan:
             plan._set(key, value, source)
         return plan
 
-    @classmethod
-    def from_yaml(cls, path) -> "FaultPlan":
-        import yaml
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise BadInput(f"{path}: cannot read the fault plan ({e.strerror or e}); check the path") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark else ""
-            problem = getattr(e, "problem", None) or "malformed YAML"
-            raise BadInput(f"{path}:{where} the fault plan is not valid YAML ({problem}); fix the syntax") from None
-        return cls.from_dict(data if data is not None else {}, source=str(path))
 
     @classmethod
     def from_flags(cls, flags, base: "FaultPlan | None" = None) -> "FaultPlan":
@@ -420,8 +406,7 @@ def _reset(request: web.Request) -> None:
 
 # site-specific hooks --------------------------------------------------------
 def _site_cookie(site: str) -> str:
-    from . import ado_oauth, ado_profile, tfc
-    return {"tfc": tfc.COOKIE, "aex": ado_profile.COOKIE, "vssps": ado_oauth.COOKIE}.get(site, "")
+    return {"tfc": tfc_common.COOKIE, "aex": ado_session.COOKIE, "vssps": ado_oauth.COOKIE}.get(site, "")
 
 
 def _signed_in(site: str, world, request: web.Request) -> bool:
@@ -478,7 +463,6 @@ def middleware(world, site: str):
         if page and injector.fire("page_5xx", site):
             return error_page(site)
         if is_api(site, request) and site == "tfc" and injector.fire("api_429", site):
-            from .tfc_api import RATE_LIMITED, JSONAPI
             return web.Response(text=json.dumps(RATE_LIMITED), status=429, content_type=JSONAPI,
                                 headers={FAULT_HEADER: "api_429"})
         if is_token(site, request) and injector.fire("token_5xx", site):

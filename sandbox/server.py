@@ -12,10 +12,10 @@ from . import faults
 from .world import SandboxOptions, World
 
 SITES = {
-    "login": "robot.sandbox.microsoft",   # login.microsoftonline.com
-    "aex": "robot.sandbox.ado_profile",   # aex.dev.azure.com / app.vsaex.visualstudio.com
-    "vssps": "robot.sandbox.ado_oauth",   # app.vssps.visualstudio.com
-    "tfc": "robot.sandbox.tfc",           # app.terraform.io (UI and /api/v2)
+    "login": "sandbox.microsoft",   # login.microsoftonline.com
+    "aex": "sandbox.ado_profile",   # aex.dev.azure.com / app.vsaex.visualstudio.com
+    "vssps": "sandbox.ado_oauth",   # app.vssps.visualstudio.com
+    "tfc": "sandbox.tfc",           # app.terraform.io (UI and /api/v2)
 }
 
 

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from .azure_state import (ALL_ORGANIZATIONS, CODE_READ_SCOPES, GLOBAL_PAT_CUTOFF, PAT_ERRORS, PAT_MAX_DAYS,
                           PAT_PRESET_DAYS, PAT_SCOPE_GROUPS, PersonalAccessToken)
+from .ado_session import common_context, current_user, require_user
 from .common import render, world_of
 
 UNAUTHORIZED = {"$id": "1", "innerException": None,
@@ -33,7 +34,6 @@ UNAUTHORIZED = {"$id": "1", "innerException": None,
 
 
 def _user(request: web.Request) -> str | None:
-    from .ado_profile import current_user
     return current_user(request)
 
 
@@ -74,7 +74,6 @@ def _pat_answer(result) -> web.Response:
 # ---- the page ------------------------------------------------------------------------------------
 
 async def tokens_page(request: web.Request) -> web.Response:
-    from .ado_profile import _common, require_user
     user = require_user(request)
     world = world_of(request)
     azure = world.azure
@@ -97,7 +96,7 @@ async def tokens_page(request: web.Request) -> web.Response:
                   global_allowed=azure.global_pats_allowed(), cutoff=GLOBAL_PAT_CUTOFF.isoformat(),
                   presets=PAT_PRESET_DAYS, scope_groups=PAT_SCOPE_GROUPS, config=json.dumps(config),
                   today=today.isoformat(), max_date=config["maxDate"],
-                  headers={"Cache-Control": "no-store"}, **_common(request, user))
+                  headers={"Cache-Control": "no-store"}, **common_context(request, user))
 
 
 # ---- the lifecycle API (what the page calls) ------------------------------------------------------

@@ -1,0 +1,55 @@
+"""Options shared by several commands, each group defined once (argparse parent parsers)."""
+from __future__ import annotations
+
+import argparse
+
+
+def _parent() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(add_help=False)
+
+
+def sites_options() -> argparse.ArgumentParser:
+    """Where the robot runs: the live sites, or the embedded sandbox and how it behaves."""
+    p = _parent()
+    p.add_argument("--sandbox", action="store_true", help="run against the embedded replicas")
+    p.add_argument("--tfc-ui", choices=["seed", "wizard"], default="seed",
+                   help="with --sandbox: the Terraform Cloud UI generation it serves")
+    p.add_argument("--registration-closed", action="store_true",
+                   help="with --sandbox: Azure DevOps refuses new OAuth apps (as the live site since April 2025)")
+    fault_options(p)
+    return p
+
+
+def fault_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--faults", metavar="FILE", help="sandbox fault plan (YAML)")
+    p.add_argument("--fault", action="append", default=[], metavar="KEY=VALUE",
+                   help="one sandbox fault, e.g. page_5xx=0.1 or token_5xx=1:2 (share:max)")
+
+
+def browser_options() -> argparse.ArgumentParser:
+    """How the browser runs and what it keeps."""
+    p = _parent()
+    p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
+    p.add_argument("--no-screenshots", action="store_true", help="skip the per-step screenshots")
+    p.add_argument("--trace", action="store_true", help="keep a Playwright trace per org (secrets scrubbed)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each step on the terminal")
+    return p
+
+
+def output_options(default: str) -> argparse.ArgumentParser:
+    p = _parent()
+    p.add_argument("--out", default=default, help=f"folder for the report, result, screenshots (default {default})")
+    return p
+
+
+def plan_options() -> argparse.ArgumentParser:
+    """Every command that runs a flow over an organizations file."""
+    p = _parent()
+    p.add_argument("orgs_file", metavar="ORGS.yaml")
+    p.add_argument("--workers", type=int, default=1, help="organizations at once (one browser context each)")
+    p.add_argument("--resume", action="store_true", help="skip organizations a previous run finished")
+    p.add_argument("--shard", metavar="K/N", help="only the K-th of N stable parts of the list")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these organizations")
+    p.add_argument("--browser-endpoint", metavar="WS_URL", help="use a remote Playwright browser")
+    p.add_argument("--attempts", type=int, default=4, help="tries per organization for transient faults")
+    return p

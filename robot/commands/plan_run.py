@@ -1,0 +1,118 @@
+"""One run of a flow over an organizations file: what `provision`, `rotate` and `demo` share (the plan,
+the journal, `--resume`, progress, the reports)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.world import SandboxOptions
+
+from ..config import InputFileError, OrgSpec, Plan, load_plan, load_yaml_file, parse_shard, select_orgs
+from ..errors import BadInput
+from ..journal import Journal
+from ..model import OrgResult, StepRecord
+from ..progress import Progress
+from ..report import write_all
+from ..runner import Flow, RunOptions, run_orgs
+from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
+
+Resumed = Callable[[Journal, str], "OrgResult | None"]
+Before = Callable[[Plan, list[OrgSpec], Path], "int | None"]
+
+
+@dataclass
+class PlanRun:
+    """What a run over an organizations file is told."""
+
+    orgs_file: Path
+    out: Path
+    workers: int = 1
+    resume: bool = False
+    shard: str | None = None
+    only: list[str] | None = None
+    attempts: int = 4
+    browser_endpoint: str | None = None
+    headed: bool = False
+    step_screenshots: bool = True
+    trace: bool = False
+    verbose: bool = False
+    sandbox: SandboxOptions | None = None  # None: the live sites
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PlanRun:
+        orgs_file = Path(args.orgs_file)
+        return cls(orgs_file=orgs_file, out=Path(args.out), workers=args.workers, resume=args.resume,
+                   shard=args.shard, only=args.only, attempts=args.attempts, browser_endpoint=args.browser_endpoint,
+                   headed=args.headed, step_screenshots=not args.no_screenshots, trace=args.trace,
+                   verbose=args.verbose, sandbox=sandbox_options(args, tuple(org_names_in(orgs_file))))
+
+
+def org_names_in(path: Path) -> list[str]:
+    """The organization names of a file, best effort, for the sandbox (load_plan checks the file)."""
+    try:
+        data = load_yaml_file(path)
+        return [str(o["name"]) for o in data["organizations"] if isinstance(o, dict) and "name" in o]
+    except (InputFileError, LookupError, TypeError):
+        return []
+
+
+def resumed_result(journal: Journal, org: str) -> OrgResult | None:
+    """An org a previous run finished: its result as the journal remembers it."""
+    state = journal.org_state(org)
+    if not state.finished:
+        return None
+    return OrgResult(org, status="connected", app_id=state.app_id or "", callback_url=state.callback_url or "",
+                     oauth_client_id=state.client_id or "", oauth_token_id=state.token_id or "",
+                     steps=[StepRecord("resumed", "skipped", notes=["finished by an earlier run"])])
+
+
+def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_result,
+             before: Before | None = None) -> int:
+    """Runs `flow` for every selected org of the file: plan, journal, --resume, progress and reports.
+    `resumed(journal, org)` is the result of an org a previous run finished; `before(plan, specs, out)`
+    may answer instead of running (a dry run)."""
+    if run.workers < 1:
+        raise BadInput(f"--workers {run.workers}: must be 1 or more")
+    if run.attempts < 1:
+        raise BadInput(f"--attempts {run.attempts}: must be 1 or more")
+    shard = parse_shard(run.shard) if run.shard else None
+    with sites(run.sandbox) as env:
+        plan = load_plan(run.orgs_file, **settings_source(env, run.out, run.headed))
+        specs = select_orgs(plan.orgs, shard=shard, only=run.only or None)
+        if not specs:
+            print("no organization selected")
+            return 0
+        if before and (answer := before(plan, specs, run.out)) is not None:
+            return answer
+        setup_logging(run.out, run.verbose)
+        journal = Journal(run.out / "journal.sqlite")
+        journal.start_run(command, {"file": str(run.orgs_file), "shard": run.shard, "only": run.only,
+                                    "workers": run.workers, "resume": run.resume})
+        done: dict[str, OrgResult] = {}
+        if run.resume:
+            journal.mark_interrupted()
+            done = {s.name: r for s in specs if (r := resumed(journal, s.name))}
+        jobs = [plan.job(s) for s in specs if s.name not in done]
+        progress = Progress([s.name for s in specs], sys.stdout, done=list(done))
+        options = RunOptions(out=run.out, flow=flow, workers=run.workers, headless=not run.headed, journal=journal,
+                             step_screenshots=run.step_screenshots, trace=run.trace, on_update=progress.update,
+                             browser_endpoint=run.browser_endpoint, attempts=run.attempts)
+        started = time.perf_counter()
+        try:
+            with progress:
+                results = asyncio.run(run_orgs(jobs, options)) if jobs else []
+        except KeyboardInterrupt:
+            closed = journal.mark_interrupted()
+            print(f"interrupted: {len(closed)} step(s) recorded as interrupted; rerun with --resume", file=sys.stderr)
+            return 130
+        by_name = {r.org: r for r in results} | done
+        ordered = [by_name[s.name] for s in specs]
+        doc = write_all(run.out, ordered, command, time.perf_counter() - started,
+                        extra={"shard": run.shard, "sign_ins": options.stats["sign_ins"]})
+        print_summary(ordered, run.out)
+        return 0 if doc["summary"]["failed"] == 0 else 1
