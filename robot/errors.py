@@ -45,3 +45,13 @@ class DriftError(FinalError):
             f"{site} / {page} / {step}: could not find {element} (tried: {'; '.join(tried)})"
             + (f" at {url}" if url else "")
         )
+
+
+class AmbiguousElement(DriftError):
+    """An element the robot needs matched more than once (the check's strict mode): the UI changed."""
+
+    def __init__(self, site: str, page: str, step: str, element: str, found: str, url: str = ""):
+        self.found = found
+        super().__init__(site, page, step, element, [found], url)
+        self.args = (f"{site} / {page} / {step}: {element} found more than once ({found})"
+                     + (f" at {url}" if url else ""),)

@@ -6,17 +6,33 @@ that matched, and when none does raises `DriftError` naming the site, page, step
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from .errors import DriftError
+from .errors import AmbiguousElement, DriftError
 
 DEFAULT_TIMEOUT_MS = 15_000
+_strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
+_timeout: contextvars.ContextVar[float] = contextvars.ContextVar("timeout", default=DEFAULT_TIMEOUT_MS)
+
+
+@contextlib.contextmanager
+def strict_matching(timeout_ms: float = DEFAULT_TIMEOUT_MS) -> Iterator[None]:
+    """Within: an element found by `find` must be visible exactly once, and is waited for at most
+    `timeout_ms` (the UI check's mode)."""
+    tokens = _strict.set(True), _timeout.set(timeout_ms)
+    try:
+        yield
+    finally:
+        _strict.reset(tokens[0])
+        _timeout.reset(tokens[1])
 
 
 def names(*variants: str) -> re.Pattern:
@@ -68,8 +84,9 @@ class Where:
 
 
 async def find(scope: Page | Locator, where: Where, step: str, element: str, *candidates: Candidate,
-               timeout: float = DEFAULT_TIMEOUT_MS, state: str = "visible") -> Locator:
+               timeout: float | None = None, state: str = "visible") -> Locator:
     """Waits until one candidate matches and returns it; raises DriftError when none does in time."""
+    timeout = _timeout.get() if timeout is None else timeout
     built = [c.build(scope) for c in candidates]
     combined = built[0]
     for loc in built[1:]:
@@ -78,9 +95,14 @@ async def find(scope: Page | Locator, where: Where, step: str, element: str, *ca
         await combined.first.wait_for(state=state, timeout=timeout)
     except PlaywrightTimeout:
         page = scope if isinstance(scope, Page) else scope.page
-        raise DriftError(where.site, where.page, step, element, [c.description for c in candidates], page.url) from None
-    for loc in built:
+        raise DriftError(where.site, where.page, step, element, [c.description for c in candidates],
+                         plain_url(page.url)) from None
+    for candidate, loc in zip(candidates, built):
         if await loc.count():
+            if _strict.get() and (n := await loc.filter(visible=True).count()) > 1:
+                page = scope if isinstance(scope, Page) else scope.page
+                raise AmbiguousElement(where.site, where.page, step, element,
+                                       f"{n} visible matches of {candidate.description}", plain_url(page.url))
             return loc.first
     return combined.first
 

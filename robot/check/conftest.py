@@ -1,67 +1,44 @@
 """Fixtures of the UI check: the sites (a fresh sandbox, or the live sites from the environment / .env),
-one browser context for the whole walk (signed-in sessions carry from page to page, as for the robot),
-failure artifacts (both tabs' screenshots, inputs masked; the trace, secrets scrubbed) in `--output`.
+one walk (one browser context, two tabs) for the whole module, failure artifacts in `--output`.
 
-pytest-playwright's conventions hold: `--headed`, `--browser-channel`, `--slowmo`, `--tracing
-on|off|retain-on-failure`, `--output`. Its `browser` fixture launches the Chromium robot.browser finds
-(Playwright's bundled one is not needed).
+pytest-playwright's options hold: `--headed`, `--slowmo`, `--tracing on|off|retain-on-failure`,
+`--output`. The browser is the Chromium robot.browser finds, driven by the robot's own async page
+objects (robot/check/walk.py).
 """
 from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from robot import browser as browsers
-from robot.traces import scrub_zip
+from robot.config import load_settings
+from sandbox.server import Sandbox
+from sandbox.world import SandboxOptions
 
-from .walk import Walk
+from .walk import Sites, Walk
 
 SANDBOX_ORG = "example-org-1"
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vcs-robot check")
     group.addoption("--live", action="store_true", help="check the live sites (credentials from the environment / .env)")
     group.addoption("--sandbox", action="store_true", help="check a fresh embedded sandbox (the default)")
     group.addoption("--read-only", action="store_true",
                     help="create nothing: sign in, open the forms, check them, leave")
     group.addoption("--org", default=None, help="Terraform Cloud organization (live: or TFC_ORGANIZATION)")
+    group.addoption("--tfc-ui", default="seed", choices=("seed", "wizard"),
+                    help="the sandbox's Terraform Cloud UI generation")
     group.addoption("--sandbox-drift", action="append", default=[], help="turn on a sandbox drift switch")
     group.addoption("--element-timeout", type=float, default=15_000,
                     help="milliseconds to wait for each element before calling it missing (default 15000)")
 
 
-@dataclass
-class Sites:
-    settings: object
-    org: str
-    mode: str  # sandbox | live
-    sandbox: object | None = None
-    drift: list[str] = field(default_factory=list)
-
-
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, pytestconfig):
-    """pytest-playwright's launch arguments (--headed, --slowmo, ...) with the robot's Chromium and flags."""
-    args = dict(browser_type_launch_args)
-    headless = args.get("headless", not pytestconfig.getoption("--headed"))
-    if not args.get("channel"):
-        args["executable_path"] = browsers.find_executable(headless)
-    extra = list(browsers.LAUNCH_ARGS)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        extra.append("--no-sandbox")
-    args["args"] = list(args.get("args") or []) + extra
-    return args
-
-
-@pytest.fixture(scope="session")
-def sites(pytestconfig):
-    from robot.config import load_settings
+def sites(pytestconfig: pytest.Config) -> Iterator[Sites]:
     if pytestconfig.getoption("--live"):
         if pytestconfig.getoption("--sandbox-drift"):
             raise pytest.UsageError("--sandbox-drift needs the sandbox, not --live")
@@ -77,82 +54,54 @@ def sites(pytestconfig):
             pytest.skip(f"live check skipped: {', '.join(missing)} not set (environment or .env)")
         yield Sites(settings, org, "live")
         return
-    from sandbox.server import Sandbox
-    from sandbox.world import SandboxOptions
-    drift = [d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d]
+    drift = {d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d}
+    options = SandboxOptions(drift=drift, tfc_ui=pytestconfig.getoption("--tfc-ui"))
     # not tmp_path_factory: a check run inside another pytest run must not prune that run's folders
-    with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, \
-            Sandbox(SandboxOptions(drift=set(drift))) as sandbox:
+    with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, Sandbox(options) as sandbox:
         settings = load_settings(environ=sandbox.env(), env_file=None, overrides={"state_dir": Path(state_dir)})
-        yield Sites(settings, pytestconfig.getoption("--org") or SANDBOX_ORG, "sandbox", sandbox, drift)
+        yield Sites(settings, pytestconfig.getoption("--org") or SANDBOX_ORG, "sandbox", sandbox)
 
 
-def _output(pytestconfig) -> Path:
+def _output(pytestconfig: pytest.Config) -> Path:
     return Path(pytestconfig.getoption("--output") or "test-results")
 
 
 @pytest.fixture(scope="module")
-def walk(request, browser, sites, pytestconfig):
-    """One context, two tabs (Terraform Cloud, Azure DevOps), walked page by page by the tests in order."""
-    from robot.capture import load_manifest
-    from robot.runner import context_args
-    context = browser.new_context(**context_args(load_manifest(), None))
-    context.set_default_timeout(30_000)
+def walk(request: pytest.FixtureRequest, sites: Sites, pytestconfig: pytest.Config) -> Iterator[Walk]:
+    """One context, two tabs (Azure DevOps, Terraform Cloud), walked page by page by the tests in order."""
     tracing = pytestconfig.getoption("--tracing") or "off"
-    if tracing != "off":  # no screenshots in traces: pixels cannot be scrubbed
-        context.tracing.start(screenshots=False, snapshots=True, sources=False)
-    w = Walk(sites, context, read_only=pytestconfig.getoption("--read-only"),
-             element_timeout=pytestconfig.getoption("--element-timeout"))
+    w = Walk(sites, read_only=pytestconfig.getoption("--read-only"), headless=not pytestconfig.getoption("--headed"),
+             slow_mo=pytestconfig.getoption("--slowmo") or 0, trace=tracing != "off",
+             element_timeout_ms=pytestconfig.getoption("--element-timeout"))
+    w.start()
+    cleanup_error = None
     try:
         yield w
     finally:
-        cleanup_error = None
         try:
             w.cleanup()
         except Exception as e:  # noqa: BLE001 - reported after the trace is saved
             cleanup_error = e
-        if tracing != "off":
-            keep = tracing == "on" or w.failed or cleanup_error is not None
-            if keep:
-                path = _output(pytestconfig) / f"trace-{request.module.__name__.rsplit('.', 1)[-1]}.zip"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                context.tracing.stop(path=str(path))
-                scrub_trace(path)
-            else:
-                context.tracing.stop()
-        context.close()
+        keep = tracing == "on" or (tracing == "retain-on-failure" and (w.failed or cleanup_error is not None))
+        w.close(_output(pytestconfig) / f"trace-{request.module.__name__.rsplit('.', 1)[-1]}.zip" if keep else None)
         if cleanup_error is not None:
             raise cleanup_error
 
 
-def scrub_trace(path: Path) -> None:
-    """Every registered secret masked in every text entry; no screencast frames kept."""
-    scrub_zip(path)
-    tmp = path.with_suffix(".frames")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            if item.filename.startswith("resources/page@") and item.filename.endswith((".jpeg", ".png")):
-                continue
-            dst.writestr(item, src.read(item))
-    os.replace(tmp, path)
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     report = yield
     if report.when == "call":
-        item.vcs_robot_failed = report.failed
+        item.vcs_robot_failed = report.failed  # type: ignore[attr-defined]
     return report
 
 
 @pytest.fixture(autouse=True)
-def _step_guard(request, walk, pytestconfig):
+def _step_guard(request: pytest.FixtureRequest, walk: Walk, pytestconfig: pytest.Config) -> Iterator[None]:
     """Skips the steps after a failed one (they need its state); saves both tabs when a step fails."""
     if walk.failed:
         pytest.skip(f"an earlier step failed ({walk.failed})")
     yield
     if getattr(request.node, "vcs_robot_failed", False):
         walk.failed = request.node.name
-        folder = _output(pytestconfig) / request.node.name
-        folder.mkdir(parents=True, exist_ok=True)
-        walk.failure_screenshots(folder)
+        walk.failure_screenshots(_output(pytestconfig) / request.node.name)

@@ -1,204 +1,152 @@
-"""The walk through the robot's pages, with the robot's own locators (page objects' locator methods and
-strings), checking that each element it needs is found exactly once and each step reaches its state.
-
-The page objects are async; their locator-building methods only compose locators, so they work on the
-sync pages pytest-playwright gives. What the robot awaits (find, waits) is done here the same way:
-the first candidate that matches wins, and it must match exactly one visible element.
+"""The walk through the robot's pages: one browser context with two tabs (Azure DevOps, Terraform Cloud),
+driven by the robot's own page objects on an event loop of its own, so each test (one page) is a plain
+function that runs one coroutine. Within a step every element the robot looks up with `find` must be
+visible exactly once (`strict_matching`), and a page object's DriftError names the site, page, step
+and element that drifted.
 """
 from __future__ import annotations
 
-import re
+import asyncio
+import threading
 import time
-from urllib.parse import urlsplit
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
-from robot.locate import Candidate
-from robot.secrets import Secret
+from robot import browser as browsers
+from robot.capture import load_manifest
+from robot.locate import strict_matching
+from robot.model import Settings
+from robot.pages.ado.profile import ProfilePage
+from robot.pages.tfc.edit_vcs_provider import EditVcsProviderPage
+from robot.runner import context_args
+from robot.traces import scrub_zip
 
-TIMEOUT_MS = 30_000
-
-
-class UiDrift(AssertionError):
-    """An element the robot needs is missing or ambiguous, or a step did not reach its state."""
-
-    def __init__(self, site: str, page: str, step: str, element: str, problem: str, url: str = ""):
-        self.site, self.page, self.step, self.element, self.problem = site, page, step, element, problem
-        where = url.split("?")[0].split("#")[0]
-        super().__init__(f"{site} / {page} / {step}: {element}: {problem}" + (f" (at {where})" if where else ""))
-
-
-def every(loc: Locator) -> Locator:
-    """The locator without its trailing `.first`: to count what a page object's locator matches."""
-    selector = loc._impl_obj._selector  # noqa: SLF001 - the same selector, all its matches
-    while selector.endswith(" >> nth=0"):
-        selector = selector[: -len(" >> nth=0")]
-    return loc.page.locator(selector)
+T = TypeVar("T")
+STEP_TIMEOUT_S = 180
 
 
-class Where:
-    def __init__(self, site: str, page: str):
-        self.site, self.page = site, page
+@dataclass
+class Sites:
+    settings: Settings
+    org: str
+    mode: str  # sandbox | live
+    sandbox: Any = None
 
 
+@dataclass
 class Walk:
-    def __init__(self, sites, context, read_only: bool, element_timeout: float = 15_000):
-        self.element_timeout = element_timeout
-        self.sites = sites
-        self.settings = sites.settings
-        self.org = sites.org
-        self.context = context
-        self.read_only = read_only
-        self.ado: Page = context.new_page()
-        self.tfc: Page = context.new_page()
-        self.failed: str | None = None
-        self.state: dict = {}
+    sites: Sites
+    read_only: bool
+    headless: bool = True
+    slow_mo: float = 0
+    trace: bool = False
+    element_timeout_ms: float = 15_000
+    failed: str | None = None
+    state: dict = field(default_factory=dict)
+    created_app: str | None = None  # the Azure DevOps app the walk created (cleanup deletes it)
+    created_providers: list[str] = field(default_factory=list)  # their client ids
+    generation: str = ""
+
+    def __post_init__(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        self.app_name = f"vcs-robot check {stamp}"
-        self.provider_name = f"vcs-robot check {stamp}"
-        self.created: list[str] = []  # "app", "provider": what cleanup deletes
+        self.name = f"vcs-robot check {stamp}"  # of the app and the provider the full walk creates
+        self.settings = self.sites.settings
+        self.org = self.sites.org
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="check-walk", daemon=True)
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self.context: BrowserContext
+        self.ado: Page
+        self.tfc: Page
 
-    # ---- checks ----------------------------------------------------------------------------------
-    def one(self, where: Where, step: str, element: str, *candidates: Locator | Candidate, page: Page | None = None,
-            timeout: float | None = None, enabled: bool = False) -> Locator:
-        """Waits for the element; the first candidate that matches must match exactly one visible element."""
-        timeout = self.element_timeout if timeout is None else timeout
-        page = page or self._page_of(candidates[0])
-        built = [c.build(page) if isinstance(c, Candidate) else c for c in candidates]
-        visible = [b.filter(visible=True) for b in built]
-        union = visible[0]
-        for v in visible[1:]:
-            union = union.or_(v)
-        try:
-            union.first.wait_for(state="visible", timeout=timeout)
-        except PlaywrightTimeout:
-            raise UiDrift(where.site, where.page, step, element, "not found (expected exactly 1)", page.url) from None
-        for v in visible:
-            n = v.count()
-            if n == 0:
-                continue
-            if n != 1:
-                raise UiDrift(where.site, where.page, step, element, f"found {n} times (expected exactly 1)", page.url)
-            if enabled:
+    # ---- running -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+        self.run(self._open())
+
+    def run(self, step: Coroutine[Any, Any, T], timeout: float = STEP_TIMEOUT_S) -> T:
+        """Runs one step of the walk (a coroutine of page-object calls) in strict mode; returns its result."""
+        async def strictly() -> T:
+            with strict_matching(self.element_timeout_ms):
+                return await step
+        return asyncio.run_coroutine_threadsafe(strictly(), self._loop).result(timeout)
+
+    async def _open(self) -> None:
+        self._playwright = await async_playwright().start()
+        self._browser = await browsers.launch(self._playwright, headless=self.headless, slow_mo=self.slow_mo)
+        self.context = await self._browser.new_context(**context_args(load_manifest(), None))
+        self.context.set_default_timeout(30_000)
+        if self.trace:  # no screenshots in traces: pixels cannot be scrubbed
+            await self.context.tracing.start(screenshots=False, snapshots=True, sources=False)
+        self.ado = await self.context.new_page()
+        self.tfc = await self.context.new_page()
+
+    def close(self, trace_path: Path | None) -> None:
+        self.run(self._close(trace_path))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _close(self, trace_path: Path | None) -> None:
+        if self.trace:
+            if trace_path:
+                trace_path.parent.mkdir(parents=True, exist_ok=True)
+                await self.context.tracing.stop(path=trace_path)
+                scrub_zip(trace_path)
+            else:
+                await self.context.tracing.stop()
+        await self.context.close()
+        if self._browser:
+            await self._browser.close()
+        if self._playwright:
+            await self._playwright.stop()
+
+    # ---- failure artifacts and cleanup -------------------------------------------------------------
+    def failure_screenshots(self, folder: Path) -> None:
+        """Both tabs as they are, every form field masked (a secret may be in one)."""
+        async def shoot() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, page in (("ado", self.ado), ("tfc", self.tfc)):
                 try:
-                    expect(v).to_be_enabled(timeout=timeout)
-                except AssertionError:
-                    raise UiDrift(where.site, where.page, step, element, "found but never enabled", page.url) from None
-            return v
-        raise UiDrift(where.site, where.page, step, element, "went away while checked", page.url)
+                    await page.screenshot(path=folder / f"failure-{name}.png", mask=[page.locator("input, textarea")],
+                                          timeout=5_000)
+                except PlaywrightError:
+                    pass
+        self.run(shoot())
 
-    def state_reached(self, where: Where, step: str, expected: str, loc: Locator, page: Page,
-                      timeout: float = TIMEOUT_MS) -> None:
-        try:
-            loc.first.wait_for(state="visible", timeout=timeout)
-        except PlaywrightTimeout:
-            raise UiDrift(where.site, where.page, step, expected, "not reached", page.url) from None
-
-    def same_form(self, where: Where, step: str, element: str, field: Locator, button: Locator, button_name: str,
-                  page: Page) -> None:
-        """The field is submitted by the form of the button (a field moved out of it is lost)."""
-        ok = page.evaluate("([f, b]) => !!f.form && f.form === b.form",
-                           [field.element_handle(), button.element_handle()])
-        if not ok:
-            raise UiDrift(where.site, where.page, step, element, f"is not in the form that '{button_name}' submits",
-                          page.url)
-
-    @staticmethod
-    def _page_of(c) -> Page:
-        if isinstance(c, Candidate):
-            raise TypeError("pass page= with candidates")
-        return c.page
-
-    # ---- codes -----------------------------------------------------------------------------------
-    @staticmethod
-    def fresh_code(totp) -> str:
-        """A TOTP code of a window not used before (the robot's ledger), waiting for the next window."""
-        interval = totp._totp.interval  # noqa: SLF001
-        while True:
-            now = time.time()
-            counter = int(now // interval)
-            if counter > totp.last_used():
-                totp._remember(counter)  # noqa: SLF001
-                return totp._totp.at(counter * interval)  # noqa: SLF001
-            time.sleep((counter + 1) * interval - now + 0.05)  # allowed-sleep: the next TOTP window is a clock state
-
-    # ---- failure artifacts -----------------------------------------------------------------------
-    def failure_screenshots(self, folder) -> None:
-        for name, page in (("ado", self.ado), ("tfc", self.tfc)):
-            try:
-                page.screenshot(path=str(folder / f"failure-{name}.png"), mask=[page.locator("input, textarea")],
-                                timeout=5_000)
-            except PlaywrightError:
-                pass
-
-    # ---- cleanup ---------------------------------------------------------------------------------
     def cleanup(self) -> None:
-        """Deletes what the walk created: the VCS provider, then the Azure DevOps application."""
+        """Deletes what the walk created: its VCS providers, then its Azure DevOps application."""
         problems = []
-        if "provider" in self.created:
+        for client_id in list(self.created_providers):
             try:
-                self.delete_provider()
-                self.created.remove("provider")
-            except Exception as e:  # noqa: BLE001
-                problems.append(f"could not delete the VCS provider {self.provider_name!r}: {str(e).splitlines()[0]}")
-        if "app" in self.created:
+                self.run(self._delete_provider(client_id))
+                self.created_providers.remove(client_id)
+            except Exception as e:  # noqa: BLE001 - every leftover is reported
+                problems.append(f"could not delete the VCS provider {client_id}: {str(e).splitlines()[0]}")
+        if self.created_app:
             try:
-                self.delete_app()
-                self.created.remove("app")
+                self.run(self._delete_app(self.created_app))
+                self.created_app = None
             except Exception as e:  # noqa: BLE001
-                problems.append(f"could not delete the Azure DevOps application {self.app_name!r}: "
-                                f"{str(e).splitlines()[0]}")
+                problems.append(f"could not delete the Azure DevOps application {self.name!r}: {str(e).splitlines()[0]}")
         if problems:
             raise AssertionError("cleanup: " + "; ".join(problems))
 
-    def delete_provider(self) -> None:
-        from robot.locate import names
-        from robot.pages.tfc.vcs_providers import PATH
-        client_id = self.state["client_id"]
+    async def _delete_provider(self, client_id: str) -> None:
         base = self.settings.tfc_url.rstrip("/")
-        page = self.tfc
-        page.goto(f"{base}{PATH.format(org=self.org)}/{client_id}/edit", wait_until="domcontentloaded")
-        where = Where("Terraform Cloud", "Edit VCS provider")
-        button = self.one(where, "delete", "the 'Delete VCS provider' button",
-                          page.get_by_role("button", name=names("Delete VCS provider", "Delete")), enabled=True)
-        button.click()
-        dialog = page.get_by_role("dialog").filter(visible=True)
-        confirm = self.one(where, "confirm delete", "the confirmation's delete button",
-                           dialog.get_by_role("button", name=re.compile(r"delete", re.IGNORECASE)))
-        with page.expect_navigation(wait_until="domcontentloaded"):
-            confirm.click()
-        expect(page.locator(f'[data-client-id="{client_id}"], a[href*="/version-control/{client_id}/"]')).to_have_count(0)
+        await self.tfc.goto(f"{base}/app/{self.org}/settings/version-control/{client_id}/edit",
+                            wait_until="domcontentloaded")
+        edit = EditVcsProviderPage(self.tfc)
+        await edit.wait_ready()
+        await edit.delete()
 
-    def delete_app(self) -> None:
-        from robot.locate import names
-        from robot.pages.ado.application_details import CONFIRM_DELETE, DELETE, PROFILE_MARKER
-        from robot.pages.ado.profile import ProfilePage
-        page = self.ado
-        page.goto(self.settings.azure_devops_url, wait_until="domcontentloaded")
-        profile = ProfilePage(page, self.settings.azure_identity())
-        where = Where("Azure DevOps", "Profile")
-        link = self.one(where, "open the application", f"the link to {self.app_name!r}",
-                        every(profile.section()).first.get_by_role("link", name=names(self.app_name)))
-        link.click()
-        where = Where("Azure DevOps", "Application details")
-        button = self.one(where, "delete", "the 'Delete' button",
-                          page.get_by_role("button", name=names(*DELETE)), enabled=True)
-        button.click()
-        dialog = page.get_by_role("dialog").filter(visible=True)
-        confirm = self.one(where, "confirm delete", "the dialog's 'Delete' button",
-                           dialog.get_by_role("button", name=names(*CONFIRM_DELETE)))
-        with page.expect_navigation(wait_until="commit"):
-            confirm.click()
-        self.state_reached(where, "after delete", "the profile", page.get_by_role("heading", name=names(*PROFILE_MARKER)),
-                           page)
-        expect(page.get_by_role("link", name=names(self.app_name))).to_have_count(0)
-
-    def remember_secret(self, value: str) -> Secret:
-        return Secret(value, "Azure DevOps client secret")
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path.rstrip("/")
+    async def _delete_app(self, name: str) -> None:
+        profile = ProfilePage(self.ado, self.settings.azure_identity())
+        await profile.open(self.settings.azure_devops_url)
+        details = await profile.open_application(name)
+        await details.delete()

@@ -7,7 +7,7 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError, RegistrationClosed
-from ...locate import Candidate, Where, css, find, names, race
+from ...locate import Candidate, Where, css, find, names, race, role
 from .application_details import ApplicationDetailsPage
 
 SITE = "Azure DevOps"
@@ -133,7 +133,8 @@ class RegisterApplicationPage:
         closed = await self.registration_closed()
         if closed:
             raise RegistrationClosed(closed)
-        button = self.create_button()
+        button = await find(self.page, WHERE, "submit", "the 'Create application' button", role("button", *CREATE_NAMES),
+                            css(CREATE_CSS))
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
                 await button.click()

@@ -12,10 +12,11 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, SignInRefused, TransientError
 from ...identity import Identity
-from ...locate import names, origin, plain_url, race
+from ...locate import Where, css, find, names, origin, plain_url, race, role
 
 SITE = "Microsoft"
 PAGE = "Sign in"
+WHERE = Where(SITE, PAGE)
 STEP_TIMEOUT_MS = 30_000
 MAX_STEPS = 14
 MAX_USED_CODE_RETRIES = 2
@@ -96,9 +97,10 @@ class MicrosoftSignIn:
     def errors(self) -> Locator:
         return _visible(self.page.locator(ERROR_CSS)).filter(has_text=re.compile(r"\S"))
 
-    def _button(self, names: tuple[str, ...], css: str) -> Locator:
-        p = self.page
-        return _visible(p.get_by_role("button", name=self._names(*names)).or_(p.locator(css)))
+    async def _click(self, step: str, variants: tuple[str, ...], selector: str) -> None:
+        button = await find(self.page, WHERE, step, f"the '{variants[0]}' button", role("button", *variants),
+                            css(selector))
+        await button.click()
 
     def markers(self) -> Locator:
         """Any element that shows the sign-in page is on screen (to combine with a caller's own wait).
@@ -179,10 +181,10 @@ class MicrosoftSignIn:
     async def _act(self, step: str) -> None:
         if step == "email":
             await self.email_input().first.fill(self.identity.username)
-            await self._button(NEXT_NAMES, PRIMARY_CSS).first.click()
+            await self._click("email", NEXT_NAMES, PRIMARY_CSS)
         elif step == "password":
             await self.password_input().first.fill(self.identity.password.reveal())
-            await self._button(SIGN_IN_NAMES, PRIMARY_CSS).first.click()
+            await self._click("password", SIGN_IN_NAMES, PRIMARY_CSS)
         elif step == "another_way":
             await self.another_way_link().first.click()
         elif step == "method":
@@ -193,8 +195,8 @@ class MicrosoftSignIn:
                                     "(AZURE_TOTP_SECRET)")
             code = await self.identity.totp.fresh_code()
             await self.code_input().first.fill(code.reveal())
-            await self._button(VERIFY_NAMES, VERIFY_CSS).first.click()
+            await self._click("code", VERIFY_NAMES, VERIFY_CSS)
         elif step == "kmsi":
-            await self._button(YES_NAMES, PRIMARY_CSS).first.click()
+            await self._click("stay signed in", YES_NAMES, PRIMARY_CSS)
         elif step == "pick":
             await self.account_tile().first.click()

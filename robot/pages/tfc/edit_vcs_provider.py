@@ -4,12 +4,11 @@ Client Secret field left blank to keep the current secret; "Update VCS provider"
 """
 from __future__ import annotations
 
-
 from playwright.async_api import Locator, Page
 
 from ...locate import Where, css, find, names, role, visible_label
-from .add_vcs_provider import submit_to_list
 from ...secrets import Secret
+from .add_vcs_provider import submit_to_list
 
 SITE = "Terraform Cloud"
 WHERE = Where(SITE, "Edit VCS Provider")
@@ -19,7 +18,8 @@ SECRET_LABELS = ("Client Secret", "Client secret")
 UPDATE_BUTTONS = ("Update VCS provider", "Update VCS Provider", "Update provider", "Save", "Save changes")
 LIST_HEADINGS = ("VCS Providers", "VCS providers", "Providers", "Version Control Providers")
 SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name*="secret" i], input[name*="secret" i]'
-
+DELETE_BUTTONS = ("Delete VCS provider", "Delete VCS Provider", "Delete provider")
+CONFIRM_DELETE = ("Yes, delete VCS provider", "Yes, delete VCS Provider", "Delete VCS provider", "Delete", "Yes")
 
 
 def edit_link(card: Locator) -> Locator:
@@ -64,6 +64,15 @@ class EditVcsProviderPage:
         button = await find(self.page, WHERE, "update", '"Update VCS provider" button', role("button", *UPDATE_BUTTONS),
                             css('form button[type="submit"]'))
         await submit_to_list(self.page, button, WHERE, "update", "the new client secret", LIST_HEADINGS)
+
+    async def delete(self) -> None:
+        """"Delete VCS provider", confirmed in its dialog; returns when back on the providers list."""
+        button = await find(self.page, WHERE, "delete", '"Delete VCS provider" button', role("button", *DELETE_BUTTONS))
+        await button.click()
+        dialog = self.page.get_by_role("dialog").filter(visible=True)
+        confirm = await find(dialog, WHERE, "confirm delete", "the dialog's delete button",
+                             role("button", *CONFIRM_DELETE))
+        await submit_to_list(self.page, confirm, WHERE, "delete", "the deletion", LIST_HEADINGS)
 
     def form(self) -> Locator:
         return self.page.locator("form").filter(has=self.page.locator(SECRET_CSS)).first
