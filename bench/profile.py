@@ -137,9 +137,9 @@ def profile_robot(screenshots: bool, out: Path) -> dict:
 
 # ---- the floor ----------------------------------------------------------------------------------------
 async def _floor(env: dict, out: Path) -> list[tuple[list[dict], list[float], list]]:
+    import floor
     from playwright.async_api import async_playwright
 
-    import floor
     from robot import browser as browsers
     found = []
     async with async_playwright() as p:

@@ -55,7 +55,7 @@ class SandboxProcess:
     def __init__(self, orgs: list[str]):
         self.orgs = orgs
 
-    def __enter__(self) -> "SandboxProcess":
+    def __enter__(self) -> SandboxProcess:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(self.orgs, child), daemon=True)
@@ -192,9 +192,9 @@ def phase_medians(rows: list[dict]) -> dict:
 
 # ---- the floor ----------------------------------------------------------------------------------------
 async def floor_run(env: dict, orgs: list[str], workers: int = 1) -> dict:
+    import floor
     from playwright.async_api import async_playwright
 
-    import floor
     from robot import browser as browsers
     async with async_playwright() as p:
         started = time.perf_counter()
@@ -260,16 +260,16 @@ def instrument() -> None:
 
 def robot_run(env: dict, orgs: list[str], workers: int, screenshots: bool, out: Path,
               trace: bool = False) -> dict:
-    from robot.model import OrgTask
-    from robot.config import load_settings
     from flows.docs_page import connect_org
+    from robot.config import load_settings
+    from robot.model import OrgTask
     from robot.runner import RunOptions, run_orgs
     instrument()
     SIGN_IN_TIMES.clear()
     SHOT_TIMES.clear()
     settings = load_settings(environ=env, env_file=None, overrides={"state_dir": out / ".state"})
-    options = RunOptions(out=out, flow=connect_org, workers=workers, step_screenshots=screenshots, doc_images=screenshots,
-                         trace=trace)
+    options = RunOptions(out=out, flow=connect_org, workers=workers, step_screenshots=screenshots,
+                         doc_images=screenshots, trace=trace)
     started = time.perf_counter()
     results = asyncio.run(run_orgs([(OrgTask(o), settings) for o in orgs], options))
     wall = time.perf_counter() - started
@@ -410,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     many = org_names(args.throughput_orgs, "bench-org")
     results["throughput"] = {}
     for w in workers:
-        run = measure(f"robot, {w} worker(s)", many, lambda env: robot_run(env, many, w, False, scratch / f"w{w}"))
+        run = measure(f"robot, {w} worker(s)", many,
+                      lambda env, w=w: robot_run(env, many, w, False, scratch / f"w{w}"))
         run["orgs"] = len(many)
         run["workers"] = w
         results["throughput"][str(w)] = run
@@ -468,8 +469,8 @@ def report(r: dict) -> None:
           f"{plain['sign_ins']} sign-in(s) for {plain['per_org']['n']} orgs; "
           + ", ".join(f"{w} workers: {t['sign_ins']}" for w, t in r["throughput"].items()))
     print("\n=== throughput (no screenshots) ===")
-    print(f"{'workers':>8}{'orgs':>6}{'wall s':>9}{'orgs/min':>10}{'s/org':>8}{'peak MiB':>10}{'browser':>9}{'python':>8}"
-          f"{'driver':>8}{'procs':>7}   CPU s/org: python driver browser")
+    print(f"{'workers':>8}{'orgs':>6}{'wall s':>9}{'orgs/min':>10}{'s/org':>8}{'peak MiB':>10}{'browser':>9}"
+          f"{'python':>8}{'driver':>8}{'procs':>7}   CPU s/org: python driver browser")
     rows = list(r["throughput"].values()) + [dict(r[k], workers=f"floor{r[k]['workers']}")
                                              for k in r if k.startswith("floor_")]
     if "hundred_orgs_8_workers" in r:
@@ -479,7 +480,8 @@ def report(r: dict) -> None:
         n = len(t["seconds"])
         print(f"{t['workers']!s:>8}{n:6d}{t['wall_s']:9.1f}{t['orgs_per_min']:10.1f}{t['wall_s'] / n:8.2f}"
               f"{m['total_mib']:10.0f}{m['browser_mib']:9.0f}{m['python_mib']:8.0f}{m['driver_mib']:8.0f}"
-              f"{m['processes']:7d}   " + " ".join(f"{m['cpu_s'][k] / n:6.2f}" for k in ("python", "driver", "browser")))
+              f"{m['processes']:7d}   "
+              + " ".join(f"{m['cpu_s'][k] / n:6.2f}" for k in ("python", "driver", "browser")))
     p = r["projection_100_orgs_8_workers"]
     print(f"\nprojection, 100 orgs with 8 workers: {p['wall_s']:.0f}s ({p['orgs_per_min']:.0f} orgs/min); target < 90s")
     if "hundred_orgs_8_workers" in r:

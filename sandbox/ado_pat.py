@@ -21,9 +21,17 @@ import json
 
 from aiohttp import web
 
-from .azure_state import (ALL_ORGANIZATIONS, CODE_READ_SCOPES, GLOBAL_PAT_CUTOFF, PAT_ERRORS, PAT_MAX_DAYS,
-                          PAT_PRESET_DAYS, PAT_SCOPE_GROUPS, PersonalAccessToken)
 from .ado_session import common_context, current_user, require_user
+from .azure_state import (
+    ALL_ORGANIZATIONS,
+    CODE_READ_SCOPES,
+    GLOBAL_PAT_CUTOFF,
+    PAT_ERRORS,
+    PAT_MAX_DAYS,
+    PAT_PRESET_DAYS,
+    PAT_SCOPE_GROUPS,
+    PersonalAccessToken,
+)
 from .common import render, world_of
 
 UNAUTHORIZED = {"$id": "1", "innerException": None,
@@ -134,8 +142,9 @@ async def create_pat(request: web.Request) -> web.Response:
     azure = world_of(request).azure
     data = await _body(request)
     scopes = str(data.get("scope") or "").split()
-    valid_to = _parse_iso(data.get("validTo")) if data.get("validTo") else None
-    if data.get("validTo") and valid_to is None:
+    valid_to_text = data.get("validTo")
+    valid_to = _parse_iso(valid_to_text) if valid_to_text else None
+    if valid_to_text and valid_to is None:
         return _pat_answer("invalidValidTo")
     target = data.get("targetAccounts") or [org]
     organization = None if data.get("allOrgs") else str(target[0] if isinstance(target, list) and target else org)
@@ -195,7 +204,8 @@ async def connection_data(request: web.Request) -> web.Response:
         return _unauthorized()
     azure = world_of(request).azure
     profile = azure.profile(pat.owner)
-    identity = {"id": profile["id"], "descriptor": f"Microsoft.IdentityModel.Claims.ClaimsIdentity;{profile['emailAddress']}",
+    identity = {"id": profile["id"],
+                "descriptor": f"Microsoft.IdentityModel.Claims.ClaimsIdentity;{profile['emailAddress']}",
                 "subjectDescriptor": "aad." + profile["id"].replace("-", ""),
                 "providerDisplayName": profile["displayName"], "isActive": True, "members": [], "memberOf": [],
                 "properties": {"Account": {"$type": "System.String", "$value": profile["emailAddress"]}},
@@ -203,7 +213,8 @@ async def connection_data(request: web.Request) -> web.Response:
     return web.json_response({"authenticatedUser": identity, "authorizedUser": identity,
                               "instanceId": azure.world.new_uuid(), "deploymentType": "hosted",
                               "locationServiceData": {"serviceOwner": "00025394-6065-48ca-87d9-7f5672854ef7",
-                                                      "accessMappings": [], "defaultAccessMappingMoniker": "PublicAccessMapping"}})
+                                                      "accessMappings": [],
+                                                      "defaultAccessMappingMoniker": "PublicAccessMapping"}})
 
 
 async def repositories(request: web.Request) -> web.Response:

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
 from . import ado_pat
 from .ado_session import COOKIE, SITE, common_context, current_user, require_user, signed_in
+from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
 from .common import new_app, render, world_of
 
 CLOSED_MESSAGE = ("New Azure DevOps OAuth app registrations are no longer accepted. Azure DevOps OAuth is "
@@ -31,7 +31,8 @@ MSG_DUPLICATE = "An application with this name already exists"
 DONE_MESSAGES = {
     "created": "Your application was created.",
     "saved": "Your changes were saved.",
-    "regenerated": "A new client secret was generated. The previous secret and the tokens issued with it no longer work.",
+    "regenerated": ("A new client secret was generated. "
+                    "The previous secret and the tokens issued with it no longer work."),
     "generated": "A second client secret was generated. Both secrets work until they expire.",
     "deleted": "The application was deleted.",
     "revoked": "The client secret was revoked. The tokens issued with it no longer work.",
@@ -76,9 +77,9 @@ def _validate(world, user: str, form: dict, app_id: str | None = None, check_sco
             elif name == "callback_url" and parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1"):
                 errors[name] = MSG_HTTPS
     name = form.get("application_name", "").strip()
-    if name and "application_name" not in errors:
-        if any(a.name.lower() == name.lower() and a.id != app_id for a in world.azure.apps_of(user)):
-            errors["application_name"] = MSG_DUPLICATE
+    if name and "application_name" not in errors and any(
+            a.name.lower() == name.lower() and a.id != app_id for a in world.azure.apps_of(user)):
+        errors["application_name"] = MSG_DUPLICATE
     if check_scopes and not form.get("scopes"):
         errors["scopes"] = MSG_SCOPES
     return errors
@@ -86,7 +87,7 @@ def _validate(world, user: str, form: dict, app_id: str | None = None, check_sco
 
 async def _form(request: web.Request) -> dict:
     data = await request.post()
-    form = {k: str(v) for k, v in data.items() if k != "scopes"}
+    form: dict[str, str | list[str]] = {k: str(v) for k, v in data.items() if k != "scopes"}
     form["scopes"] = [s for s in data.getall("scopes", []) if s in SCOPE_LABELS]
     return form
 
@@ -202,7 +203,7 @@ async def secret_action(request: web.Request) -> web.Response:
         try:
             world.azure.generate_secret(app.id)
         except ValueError:
-            raise web.HTTPFound(f"/app/view?clientId={app.id}")
+            raise web.HTTPFound(f"/app/view?clientId={app.id}") from None
         raise web.HTTPFound(f"/app/view?clientId={app.id}&done=generated")
     if action == "delete":
         world.azure.delete_app(app.id)
@@ -219,7 +220,7 @@ async def revoke_secret(request: web.Request) -> web.Response:
     try:
         world.azure.revoke_secret(app.id, str(data.get("secretId", "")))
     except (KeyError, ValueError):
-        raise web.HTTPFound(f"/app/view?clientId={app.id}")
+        raise web.HTTPFound(f"/app/view?clientId={app.id}") from None
     raise web.HTTPFound(f"/app/view?clientId={app.id}&done=revoked")
 
 

@@ -10,9 +10,10 @@ import base64
 import datetime as _dt
 import hashlib
 import json
-import string
 import secrets
+import string
 import time
+import uuid
 from dataclasses import dataclass, field
 
 SECRET_LIFETIME_DAYS = 60  # Azure DevOps OAuth client secrets expire every 60 days (since March 2025)
@@ -32,62 +33,104 @@ VSSPS_CLIENT_ID = "872cd9fa-d31f-45e0-9eab-6e460a02d1f1"
 
 # The "Authorized scopes" of the legacy registration form: (scope id, label, description).
 SCOPES: list[tuple[str, str, str]] = [
-    ("vso.agentpools", "Agent Pools (read)", "Grants the ability to view tasks, pools, queues, agents, and currently running or recently completed jobs for agents."),
+    ("vso.agentpools", "Agent Pools (read)",
+     "Grants the ability to view tasks, pools, queues, "
+     "agents, and currently running or recently completed jobs for agents."),
     ("vso.agentpools_manage", "Agent Pools (read, manage)", "Grants the ability to manage pools, queues, and agents."),
     ("vso.analytics", "Analytics (read)", "Grants the ability to query analytics data."),
     ("vso.auditlog", "Audit Log (read)", "Grants the ability to read the auditing log."),
-    ("vso.build", "Build (read)", "Grants the ability to access build artifacts, including build results, definitions, and requests."),
-    ("vso.build_execute", "Build (read and execute)", "Grants the ability to access build artifacts and to queue and update builds."),
-    ("vso.code", "Code (read)", "Grants the ability to read source code and metadata about commits, changesets, branches, and other version control artifacts."),
-    ("vso.code_write", "Code (read and write)", "Grants the ability to read, update, and delete source code, and to create and manage pull requests and code reviews."),
-    ("vso.code_manage", "Code (read, write, and manage)", "Grants the ability to read, update, and delete source code, and to create and manage repositories, branches and policies."),
-    ("vso.code_full", "Code (full)", "Grants full access to source code, metadata about commits, changesets, branches, and other version control artifacts."),
+    ("vso.build", "Build (read)",
+     "Grants the ability to access build artifacts, including build results, definitions, and requests."),
+    ("vso.build_execute", "Build (read and execute)",
+     "Grants the ability to access build artifacts and to queue and update builds."),
+    ("vso.code", "Code (read)",
+     "Grants the ability to read source code and metadata about commits, "
+     "changesets, branches, and other version control artifacts."),
+    ("vso.code_write", "Code (read and write)",
+     "Grants the ability to read, update, and delete source code, "
+     "and to create and manage pull requests and code reviews."),
+    ("vso.code_manage", "Code (read, write, and manage)",
+     "Grants the ability to read, update, and delete source code, "
+     "and to create and manage repositories, branches and policies."),
+    ("vso.code_full", "Code (full)",
+     "Grants full access to source code, metadata about commits, "
+     "changesets, branches, and other version control artifacts."),
     ("vso.code_status", "Code (status)", "Grants the ability to read and write commit and pull request status."),
-    ("vso.connected_server", "Connected Server", "Grants the ability to access endpoints needed from an on-premises connected server."),
+    ("vso.connected_server", "Connected Server",
+     "Grants the ability to access endpoints needed from an on-premises connected server."),
     ("vso.entitlements", "Entitlements (read)", "Grants the ability to read licensing entitlements."),
     ("vso.extension", "Extensions (read)", "Grants the ability to read installed extensions."),
-    ("vso.extension_manage", "Extensions (read and manage)", "Grants the ability to install, uninstall, and perform other administrative actions on installed extensions."),
+    ("vso.extension_manage", "Extensions (read and manage)",
+     "Grants the ability to install, uninstall, and perform other administrative actions on installed extensions."),
     ("vso.extension.data", "Extension data (read)", "Grants the ability to read data stored by installed extensions."),
-    ("vso.extension.data_write", "Extension data (read and write)", "Grants the ability to read and write data stored by installed extensions."),
+    ("vso.extension.data_write", "Extension data (read and write)",
+     "Grants the ability to read and write data stored by installed extensions."),
     ("vso.graph", "Graph (read)", "Grants the ability to read user, group, scope and group membership information."),
-    ("vso.graph_manage", "Graph (manage)", "Grants the ability to read user, group, scope and group membership information, and to manage groups."),
+    ("vso.graph_manage", "Graph (manage)",
+     "Grants the ability to read user, group, scope and group membership information, and to manage groups."),
     ("vso.identity", "Identity (read)", "Grants the ability to read identities and groups."),
-    ("vso.identity_manage", "Identity (manage)", "Grants the ability to read, write, and manage identities and groups."),
-    ("vso.machinegroup_manage", "Deployment group (read, manage)", "Grants the ability to manage deployment group and agent pools."),
-    ("vso.memberentitlementmanagement", "MemberEntitlement Management (read)", "Grants the ability to read users, their licenses as well as projects and extensions they can access."),
-    ("vso.memberentitlementmanagement_write", "MemberEntitlement Management (write)", "Grants the ability to manage users, their licenses as well as projects and extensions they can access."),
+    ("vso.identity_manage", "Identity (manage)",
+     "Grants the ability to read, write, and manage identities and groups."),
+    ("vso.machinegroup_manage", "Deployment group (read, manage)",
+     "Grants the ability to manage deployment group and agent pools."),
+    ("vso.memberentitlementmanagement", "MemberEntitlement Management (read)",
+     "Grants the ability to read users, their licenses as well as projects and extensions they can access."),
+    ("vso.memberentitlementmanagement_write", "MemberEntitlement Management (write)",
+     "Grants the ability to manage users, their licenses as well as projects and extensions they can access."),
     ("vso.notification", "Notifications (read)", "Grants the ability to read subscriptions and event metadata."),
     ("vso.notification_write", "Notifications (write)", "Grants the ability to create and update subscriptions."),
-    ("vso.notification_manage", "Notifications (manage)", "Grants the ability to manage notifications and subscriptions."),
-    ("vso.notification_diagnostics", "Notifications (diagnostics)", "Grants the ability to access diagnostic logs for notifications."),
+    ("vso.notification_manage", "Notifications (manage)",
+     "Grants the ability to manage notifications and subscriptions."),
+    ("vso.notification_diagnostics", "Notifications (diagnostics)",
+     "Grants the ability to access diagnostic logs for notifications."),
     ("vso.packaging", "Packaging (read)", "Grants the ability to read feeds and packages."),
     ("vso.packaging_write", "Packaging (read and write)", "Grants the ability to create and read feeds and packages."),
-    ("vso.packaging_manage", "Packaging (read, write, and manage)", "Grants the ability to create, read, update, and delete feeds and packages."),
-    ("vso.profile", "User profile (read)", "Grants the ability to read your profile, accounts, collections, projects, teams, and other top-level organizational artifacts."),
+    ("vso.packaging_manage", "Packaging (read, write, and manage)",
+     "Grants the ability to create, read, update, and delete feeds and packages."),
+    ("vso.profile", "User profile (read)",
+     "Grants the ability to read your profile, accounts, "
+     "collections, projects, teams, and other top-level organizational artifacts."),
     ("vso.profile_write", "User profile (write)", "Grants the ability to write to your profile."),
     ("vso.project", "Project and team (read)", "Grants the ability to read projects and teams."),
-    ("vso.project_write", "Project and team (read and write)", "Grants the ability to read and update projects and teams."),
-    ("vso.project_manage", "Project and team (read, write and manage)", "Grants the ability to create, read, update, and delete projects and teams."),
-    ("vso.release", "Release (read)", "Grants the ability to read release artifacts, including releases, release definitions and release environment."),
-    ("vso.release_execute", "Release (read, write and execute)", "Grants the ability to read and update release artifacts and to queue new releases."),
-    ("vso.release_manage", "Release (read, write, execute and manage)", "Grants the ability to read, update and delete release artifacts."),
+    ("vso.project_write", "Project and team (read and write)",
+     "Grants the ability to read and update projects and teams."),
+    ("vso.project_manage", "Project and team (read, write and manage)",
+     "Grants the ability to create, read, update, and delete projects and teams."),
+    ("vso.release", "Release (read)",
+     "Grants the ability to read release artifacts, including releases, release definitions and release environment."),
+    ("vso.release_execute", "Release (read, write and execute)",
+     "Grants the ability to read and update release artifacts and to queue new releases."),
+    ("vso.release_manage", "Release (read, write, execute and manage)",
+     "Grants the ability to read, update and delete release artifacts."),
     ("vso.securefiles_read", "Secure Files (read)", "Grants the ability to read secure files."),
     ("vso.security_manage", "Security (manage)", "Grants the ability to read, write, and manage security permissions."),
     ("vso.serviceendpoint", "Service Endpoints (read)", "Grants the ability to read service endpoints."),
-    ("vso.serviceendpoint_query", "Service Endpoints (read and query)", "Grants the ability to read and query service endpoints."),
-    ("vso.serviceendpoint_manage", "Service Endpoints (read, query and manage)", "Grants the ability to read, query, and manage service endpoints."),
+    ("vso.serviceendpoint_query", "Service Endpoints (read and query)",
+     "Grants the ability to read and query service endpoints."),
+    ("vso.serviceendpoint_manage", "Service Endpoints (read, query and manage)",
+     "Grants the ability to read, query, and manage service endpoints."),
     ("vso.symbols", "Symbols (read)", "Grants the ability to read symbols."),
     ("vso.taskgroups_read", "Task Groups (read)", "Grants the ability to read task groups."),
-    ("vso.test", "Test management (read)", "Grants the ability to read test plans, cases, results and other test management related artifacts."),
-    ("vso.test_write", "Test management (read and write)", "Grants the ability to read, create, and update test plans, cases, results and other test management related artifacts."),
-    ("vso.tokenadministration", "Token Administration", "Grants the ability to manage (view and revoke) existing tokens to organization administrators."),
-    ("vso.tokens", "Delegated Authorization Tokens", "Grants the ability to manage delegated authorization tokens to users."),
+    ("vso.test", "Test management (read)",
+     "Grants the ability to read test plans, cases, results and other test management related artifacts."),
+    ("vso.test_write", "Test management (read and write)",
+     "Grants the ability to read, create, and update test plans, "
+     "cases, results and other test management related artifacts."),
+    ("vso.tokenadministration", "Token Administration",
+     "Grants the ability to manage (view and revoke) existing tokens to organization administrators."),
+    ("vso.tokens", "Delegated Authorization Tokens",
+     "Grants the ability to manage delegated authorization tokens to users."),
     ("vso.variablegroups_read", "Variable Groups (read)", "Grants the ability to read variable groups."),
     ("vso.wiki", "Wiki (read)", "Grants the ability to read wikis, wiki pages and wiki attachments."),
-    ("vso.wiki_write", "Wiki (read and write)", "Grants the ability to read, create and update wikis, wiki pages and wiki attachments."),
-    ("vso.work", "Work items (read)", "Grants the ability to read work items, queries, boards, area and iterations paths, and other work item tracking related metadata."),
-    ("vso.work_write", "Work items (read and write)", "Grants the ability to read, create, and update work items and queries, update board metadata."),
-    ("vso.work_full", "Work items (full)", "Grants full access to work items, queries, backlogs, plans, and work item tracking metadata."),
+    ("vso.wiki_write", "Wiki (read and write)",
+     "Grants the ability to read, create and update wikis, wiki pages and wiki attachments."),
+    ("vso.work", "Work items (read)",
+     "Grants the ability to read work items, queries, boards, "
+     "area and iterations paths, and other work item tracking related metadata."),
+    ("vso.work_write", "Work items (read and write)",
+     "Grants the ability to read, create, and update work items and queries, update board metadata."),
+    ("vso.work_full", "Work items (full)",
+     "Grants full access to work items, queries, backlogs, plans, and work item tracking metadata."),
 ]
 SCOPE_LABELS = {sid: label for sid, label, _ in SCOPES}
 
@@ -116,7 +159,8 @@ PAT_SCOPE_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Release", [("vso.release", "Read"), ("vso.release_execute", "Read, write, & execute"),
                  ("vso.release_manage", "Read, write, execute, & manage")]),
     ("User Profile", [("vso.profile", "Read"), ("vso.profile_write", "Read & write")]),
-    ("Work Items", [("vso.work", "Read"), ("vso.work_write", "Read & write"), ("vso.work_full", "Read, write, & manage")]),
+    ("Work Items", [("vso.work", "Read"), ("vso.work_write", "Read & write"),
+                    ("vso.work_full", "Read, write, & manage")]),
 ]
 PAT_SCOPE_LABELS = {sid: f"{group} ({option})" for group, options in PAT_SCOPE_GROUPS for sid, option in options}
 PAT_SCOPE_LABELS[PAT_FULL_ACCESS] = "Full access"
@@ -136,10 +180,15 @@ PAT_ERRORS = {
 # Token endpoint errors: code -> (HTTP status, "Error", "ErrorDescription").
 TOKEN_ERRORS = {
     "invalid_request": (400, "invalid_request", "The request is missing a required parameter or is malformed."),
-    "invalidClientSecret": (401, "invalid_client", "InvalidClientSecret: the client secret is not valid or has been revoked."),
+    "invalidClientSecret": (401, "invalid_client",
+                            "InvalidClientSecret: the client secret is not valid or has been revoked."),
     "clientSecretExpired": (401, "invalid_request", "Client secret is expired."),
-    "invalidRedirectUri": (400, "invalid_request", "InvalidRedirectUri: the redirect_uri does not match the one used for the authorization request."),
-    "authorizationGrantExpired": (400, "invalid_grant", "AuthorizationGrantExpired: the authorization code is invalid, expired or already used."),
+    "invalidRedirectUri": (400, "invalid_request",
+                           "InvalidRedirectUri: the redirect_uri does not match the "
+                           "one used for the authorization request."),
+    "authorizationGrantExpired": (400, "invalid_grant",
+                                  "AuthorizationGrantExpired: the authorization code "
+                                  "is invalid, expired or already used."),
     "invalidRefreshToken": (400, "invalid_grant", "The refresh token is not valid."),
     "unsupported_grant_type": (400, "unsupported_grant_type", "The grant_type is not supported."),
 }
@@ -163,7 +212,6 @@ def jwt_like(length: int, claims: dict | None = None) -> str:
 
 
 def _random_uuid() -> str:
-    import uuid
     return str(uuid.uuid4())
 
 
@@ -700,6 +748,7 @@ class AzureState:
             if not self.global_pats_allowed():
                 return None
             return pat if self.organization_of(pat.owner, ado_org) else None
+        assert pat.organization is not None  # not global
         return pat if pat.organization.lower() == (ado_org or "").strip().lower() else None
 
     def check_pat(self, token: str, ado_org: str) -> str | None:

@@ -160,7 +160,7 @@ class FaultPlan:
 
     # building -------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data, source: str = "") -> "FaultPlan":
+    def from_dict(cls, data, source: str = "") -> FaultPlan:
         if data is None:
             return cls()
         if isinstance(data, FaultPlan):
@@ -177,13 +177,14 @@ class FaultPlan:
 
 
     @classmethod
-    def from_flags(cls, flags, base: "FaultPlan | None" = None) -> "FaultPlan":
+    def from_flags(cls, flags, base: FaultPlan | None = None) -> FaultPlan:
         """`["page_5xx=0.1", "token_5xx=1:1", "slow_ms=500", "revert_callback_once"]`, over `base`."""
         plan = cls.from_dict(base.to_dict()) if base is not None else cls()
         for flag in flags or ():
             name, sep, raw = str(flag).partition("=")
             name = name.strip()
             source = f"--fault {flag}"
+            value: object
             if name in SWITCHES:
                 value = (raw.strip().lower() not in ("0", "false", "no", "off")) if sep else True
             elif name in SETTINGS:
@@ -201,7 +202,7 @@ class FaultPlan:
         return plan
 
     @classmethod
-    def coerce(cls, value) -> "FaultPlan":
+    def coerce(cls, value) -> FaultPlan:
         return value if isinstance(value, FaultPlan) else cls.from_dict(value or {})
 
     def _set(self, key, value, source: str = "") -> None:

@@ -29,7 +29,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._runners: list[web.AppRunner] = []
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sandbox", daemon=True)
         self._thread.start()
@@ -61,6 +61,7 @@ class Sandbox:
                 await runner.cleanup()
         asyncio.run_coroutine_threadsafe(cleanup(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None  # started together with the loop
         self._thread.join(timeout=10)
         self._loop.close()
         self._loop = None
@@ -68,7 +69,7 @@ class Sandbox:
     def env(self) -> dict[str, str]:
         return self.world.env()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -15,8 +15,23 @@ from aiohttp import web
 
 from . import tfc_wizard as wizard
 from .common import new_app, world_of
-from .tfc_common import (COOKIE, DEFAULT_RETURN, MESSAGES, client_of, not_found, org_or_404, page, redirect, safe_return,
-                         session_of, sign_in_guard, signed_in_user, state_of, validate)
+from .tfc_api import create_api
+from .tfc_common import (
+    COOKIE,
+    DEFAULT_RETURN,
+    MESSAGES,
+    client_of,
+    not_found,
+    org_or_404,
+    page,
+    redirect,
+    safe_return,
+    session_of,
+    sign_in_guard,
+    signed_in_user,
+    state_of,
+    validate,
+)
 from .tfc_state import SERVICE_PROVIDERS, Session
 
 SETTINGS_LINKS = [  # (label, path under /app/<org>/settings/)
@@ -50,7 +65,7 @@ async def sign_in_submit(request: web.Request) -> web.Response:
     form = await request.post()
     session = session_of(request) or state.new_session()
     username = state.check_password(form.get("user[login]", ""), form.get("user[password]", ""))
-    return_to = form.get("return_to", "")
+    return_to = str(form.get("return_to", ""))
     if not username:
         response = page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud", status=401,
                          return_to=return_to, error=MESSAGES["bad_password"], username=form.get("user[login]", ""))
@@ -76,6 +91,7 @@ async def two_factor_submit(request: web.Request) -> web.Response:
     session = session_of(request)
     if not _asks_code(session):
         return redirect("/session")
+    assert session is not None  # _asks_code is False without a session
     form = await request.post()
     if not state.two_factor_allowed(session.username):
         return page(request, "tfc_two_factor.html", title="Two-factor authentication | Terraform Cloud",
@@ -138,7 +154,7 @@ async def settings_page(request: web.Request) -> web.Response:
     session, username = signed_in_user(request)
     org = org_or_404(request, username)
     section = request.match_info.get("section", "profile")
-    label = next((l for l, p in SETTINGS_LINKS if p == section), None)
+    label = next((text for text, p in SETTINGS_LINKS if p == section), None)
     if not org or not label:
         return not_found(request, session)
     return page(request, "tfc_settings_stub.html", session=session, title=f"{label} | {org.name} | Terraform Cloud",
@@ -166,8 +182,9 @@ async def vcs_providers_page(request: web.Request) -> web.Response:
     cards = [{"client": c, "callback_url": state.callback_url(c), "connect_path": state.connect_path(c)}
              for c in clients]
     add_label = "Add a VCS Provider" if _drift(request, "tfc-add-a-vcs-provider") else "Add VCS Provider"
-    return page(request, "tfc_vcs_providers.html", session=session, title=f"VCS Providers | {org.name} | Terraform Cloud",
-                 org=org, orgs=state.organizations_of(username), settings_links=SETTINGS_LINKS,
+    return page(request, "tfc_vcs_providers.html", session=session,
+                 title=f"VCS Providers | {org.name} | Terraform Cloud", org=org,
+                 orgs=state.organizations_of(username), settings_links=SETTINGS_LINKS,
                  current="version-control", cards=cards, add_label=add_label)
 
 
@@ -197,19 +214,20 @@ async def add_provider_submit(request: web.Request) -> web.Response:
     if not org:
         return not_found(request, session)
     form = await request.post()
-    provider = form.get("oauth_client[service_provider]", "")
-    name = form.get("oauth_client[name]", "").strip()
-    key = form.get("oauth_client[key]", "").strip()
-    secret = form.get("oauth_client[secret]", "").strip()
-    http_url = form.get("oauth_client[http_url]", "").strip() or None
-    api_url = form.get("oauth_client[api_url]", "").strip() or None
+    provider = str(form.get("oauth_client[service_provider]", ""))
+    name = str(form.get("oauth_client[name]", "")).strip()
+    key = str(form.get("oauth_client[key]", "")).strip()
+    secret = str(form.get("oauth_client[secret]", "")).strip()
+    http_url = str(form.get("oauth_client[http_url]", "")).strip() or None
+    api_url = str(form.get("oauth_client[api_url]", "")).strip() or None
     errors = validate(provider, key, secret)
     if errors:
         values = {"name": name, "key": key, "http_url": http_url or "", "api_url": api_url or ""}
         return page(request, "tfc_add_vcs_provider.html", session=session, status=422,
                      **_add_context(request, org, username, chosen=provider if provider in SERVICE_PROVIDERS else "",
                                     values=values, errors=errors))
-    state_of(request).add_client(org.name, name, key, secret, service_provider=provider, http_url=http_url, api_url=api_url)
+    state_of(request).add_client(org.name, name, key, secret, service_provider=provider, http_url=http_url,
+                                 api_url=api_url)
     session.flash.append(("notice", MESSAGES["created"]))
     return redirect(_vcs_path(org.name))
 
@@ -233,9 +251,9 @@ async def edit_provider_submit(request: web.Request) -> web.Response:
     if not client:
         return not_found(request, session)
     form = await request.post()
-    name = form.get("oauth_client[name]", "").strip()
-    key = form.get("oauth_client[key]", "").strip()
-    secret = form.get("oauth_client[secret]", "").strip()
+    name = str(form.get("oauth_client[name]", "")).strip()
+    key = str(form.get("oauth_client[key]", "")).strip()
+    secret = str(form.get("oauth_client[secret]", "")).strip()
     errors = validate(client.service_provider, key, secret, secret_required=False)
     if errors:
         return page(request, "tfc_edit_vcs_provider.html", session=session, status=422, org=org,
@@ -354,8 +372,6 @@ async def callback(request: web.Request) -> web.Response:
 
 # app ------------------------------------------------------------------------
 def create_app(world) -> web.Application:
-    from .tfc_api import create_api
-
     app = new_app(world)
     app.middlewares.append(sign_in_guard)
     r = app.router

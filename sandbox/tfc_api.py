@@ -9,9 +9,7 @@ import json
 
 from aiohttp import web
 
-from .common import world_of
-
-from .common import new_app
+from .common import new_app, world_of
 from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, OAuthClient, OAuthToken
 
 JSONAPI = "application/vnd.api+json"

@@ -119,9 +119,9 @@ class TfcState:
     def check_password(self, username: str, password: str) -> str | None:
         """The user name when the credentials are right (user name or email accepted)."""
         for name, account in self.users.items():
-            if username.strip().lower() in (name.lower(), self.emails[name].lower()):
-                if secrets.compare_digest(password.encode(), account.password.encode()):
-                    return name
+            if (username.strip().lower() in (name.lower(), self.emails[name].lower())
+                    and secrets.compare_digest(password.encode(), account.password.encode())):
+                return name
         return None
 
     def two_factor_allowed(self, username: str) -> bool:

@@ -201,9 +201,9 @@ async def setup_page(request: web.Request, session, username, org, client) -> we
 async def setup_submit(request: web.Request, session, username, org, client) -> web.Response:
     """"Connect and continue": saves the client, then straight to the provider's authorize page."""
     form = await request.post()
-    name = form.get("oauth_client[name]", "").strip()
-    key = form.get("oauth_client[key]", "").strip()
-    secret = form.get("oauth_client[secret]", "").strip()
+    name = str(form.get("oauth_client[name]", "")).strip()
+    key = str(form.get("oauth_client[key]", "")).strip()
+    secret = str(form.get("oauth_client[secret]", "")).strip()
     errors = validate(client.service_provider, key, secret)
     if errors:
         return _setup_response(request, session, org, username, client, values={"name": name, "key": key},
@@ -228,9 +228,9 @@ async def pat_page(request: web.Request, session, username, org, client) -> web.
 @_with_client
 async def pat_submit(request: web.Request, session, username, org, client) -> web.Response:
     form = await request.post()
-    name = form.get("oauth_client[name]", "").strip()
-    token = form.get("oauth_client[oauth_token_string]", "").strip()
-    ado_org = form.get("oauth_client[ado_org_name]", "").strip()
+    name = str(form.get("oauth_client[name]", "")).strip()
+    token = str(form.get("oauth_client[oauth_token_string]", "")).strip()
+    ado_org = str(form.get("oauth_client[ado_org_name]", "")).strip()
     values = {"name": name, "ado_org_name": ado_org}
     errors = []
     if not token:
@@ -263,7 +263,7 @@ async def advanced_submit(request: web.Request, session, username, org, client) 
     form = await request.post()
     state = world_of(request).tfc
     if form.get("action") == "ssh":
-        key = form.get("ssh_key", "").strip()
+        key = str(form.get("ssh_key", "")).strip()
         if not (key.startswith("-----BEGIN") and "PRIVATE KEY-----" in key):
             session.flash.append(("alert", MESSAGES["ssh_invalid"]))
         elif client.token:

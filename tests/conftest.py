@@ -27,8 +27,8 @@ def robot_settings(env: dict, state_dir: Path):
 
 def run_robot(env: dict, out: Path, orgs, **options):
     """Runs the docs flow in-process for `orgs` against the sites named in `env`."""
-    from robot.model import OrgTask
     from flows.docs_page import connect_org
+    from robot.model import OrgTask
     from robot.runner import RunOptions, run_orgs
     settings = robot_settings(env, out / ".state")
     tasks = [o if isinstance(o, OrgTask) else OrgTask(o) for o in orgs]

@@ -1,6 +1,7 @@
 """robot.config: settings, the organizations file, shards. No browser."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -182,7 +183,7 @@ def test_identities(tmp_path):
 
 def test_settings_is_frozen():
     s = load_settings(environ=base_env(), env_file=None)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.tfc_url = "x"  # type: ignore[misc]
     assert isinstance(s, Settings)
 
@@ -348,7 +349,8 @@ def test_full_file(tmp_path):
     assert three.task.route == "pat" and three.task.azure_devops_organization == "contoso"
     assert one.tfc.name == "default" and one.tfc.username == "tfc-user"
     task, settings = plan.job(two)
-    assert task is two.task and settings.tfc_username == "someone" and settings.azure_username == "other@contoso.example"
+    assert task is two.task
+    assert settings.tfc_username == "someone" and settings.azure_username == "other@contoso.example"
     assert settings.tfc_token.reveal() == "t.atlasv1.other-1234"
 
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from robot.model import OrgTask
 from flows.docs_page import connect_org
+from robot.model import OrgTask
 from robot.runner import RunOptions, run_orgs
 from tests.conftest import ROOT, robot_settings, run_cli, run_robot
 
@@ -37,7 +37,8 @@ def test_connects_an_org_end_to_end(sandbox, tmp_path):
     app, client = apps[0], clients[0]
     assert sorted(app.scopes) == ["vso.code", "vso.code_status"]
     assert client.key == app.id == result.app_id
-    assert app.callback_url == result.callback_url == f"{sandbox.world.urls['tfc']}/auth/{client.callback_uuid}/callback"
+    callback_url = f"{sandbox.world.urls['tfc']}/auth/{client.callback_uuid}/callback"
+    assert app.callback_url == result.callback_url == callback_url
     assert client.token is not None and client.token.id == result.oauth_token_id
     assert result.oauth_client_id == client.id and result.verified
     assert [s.name for s in result.steps] == ["check_existing", "create_application", "add_vcs_provider",

@@ -66,8 +66,10 @@ def test_org_state(journal):
     journal.record("a", "connect_organization", "done", token_id="ot-1")
     journal.record("a", ORG_STEP, "done")
     state = journal.org_state("a")
-    assert (state.app_id, state.client_id, state.callback_url, state.token_id) == ("APP-1", "oc-1", "https://t/cb", "ot-1")
-    assert state.done == ["create_application", "add_vcs_provider", "update_callback_url", "connect_organization", ORG_STEP]
+    assert (state.app_id, state.client_id, state.callback_url, state.token_id) == (
+        "APP-1", "oc-1", "https://t/cb", "ot-1")
+    assert state.done == [
+        "create_application", "add_vcs_provider", "update_callback_url", "connect_organization", ORG_STEP]
     assert state.is_done("update_callback_url") and state.finished and state.status == "done"
     assert state.error == "timeout" and state.error_kind == "transient"  # the latest failure, kept for reports
     assert state.open_steps == []

@@ -6,16 +6,15 @@ import asyncio
 import base64
 import datetime as dt
 import re
-
 from urllib.parse import unquote
 
 import aiohttp
 import pytest
+from test_sandbox_azure import ShiftingTotp, azure_sandbox
 
 from robot.errors import FinalError
 from robot.identity import Identity
 from robot.secrets import Secret
-from test_sandbox_azure import ShiftingTotp, azure_sandbox
 
 ORG, OTHER = "contoso-sandbox", "contoso-labs"
 CODE = "vso.code vso.code_status"
@@ -36,7 +35,8 @@ class Client:
     def __init__(self, sb, http: aiohttp.ClientSession):
         world = sb.world
         self.world, self.azure, self.aex, self.http = world, world.azure, world.urls["aex"], http
-        self.cookie = {"Cookie": "UserAuthentication=" + world.azure.new_site_session("aex", world.azure_account.username)}
+        session = world.azure.new_site_session("aex", world.azure_account.username)
+        self.cookie = {"Cookie": "UserAuthentication=" + session}
 
     async def page(self, org=ORG, signed_in=True):
         async with self.http.get(f"{self.aex}/{org}/_usersSettings/tokens", allow_redirects=False,
@@ -91,10 +91,10 @@ def test_tokens_page_lists_tokens_and_needs_sign_in():
         revoked, _ = c.azure.create_pat("old", ORG, ["vso.code"], days=30)
         c.azure.revoke_pat(revoked.id)
         status, _, html = await c.page()
-        row = re.search(r'<tr data-authorization-id="%s".*?</tr>' % pat.id, html, re.S).group(0)
+        row = re.search(rf'<tr data-authorization-id="{pat.id}".*?</tr>', html, re.S).group(0)
         assert "TFC (example-org-1)" in row and ">Active<" in row and OTHER in row
         assert '<time datetime="2026-08-30">8/30/2026</time>' in row and "Regenerate" in row and "Revoke" in row
-        row = re.search(r'<tr data-authorization-id="%s".*?</tr>' % revoked.id, html, re.S).group(0)
+        row = re.search(rf'<tr data-authorization-id="{revoked.id}".*?</tr>', html, re.S).group(0)
         assert ">Revoked<" in row and "Regenerate" not in row
         assert value not in html  # a value is never rendered again
         c.azure.clock = lambda: at(2026, 9, 1)

@@ -11,8 +11,8 @@ import json
 import pytest
 import yaml
 
-from robot.model import OrgTask
 from flows.pat_route import SEED_NO_PAT_FORM, TOKEN_DAYS
+from robot.model import OrgTask
 from tests.conftest import run_cli, run_robot
 from tests.test_docs_flow import _all_text
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # drift switch -> what the failure must name (site / page / step: element)
 DRIFTS = {
     "ms-next-renamed": "Microsoft / Sign in / email: could not find the 'Next' button",
-    "ado-create-renamed": "Azure DevOps / Register Application / submit: could not find the 'Create application' button",
+    "ado-create-renamed": ("Azure DevOps / Register Application / submit: "
+                           "could not find the 'Create application' button"),
     "ado-callback-moved": "Azure DevOps refused the application: Authorization callback URL: This field is required",
     "tfc-provider-label-changed": ('Terraform Cloud / add VCS provider / choose Azure DevOps Services: '
                                    'could not find option "Azure DevOps Services"'),
@@ -78,7 +79,8 @@ def test_check_passes_on_the_sandbox_and_catches_every_drift_switch(tmp_path):
     assert code == 0, out
     suite = junit(tmp_path / "full")
     # the seed UI has no personal access token form: its step is skipped
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (TESTS, "0", "0", "1")
+    counts = (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped"))
+    assert counts == (TESTS, "0", "0", "1")
     assert not list((tmp_path / "full").glob("trace-*.zip"))  # traces only on failure
     code, out = results["read-only"]
     assert code == 0, out

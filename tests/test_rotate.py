@@ -81,7 +81,7 @@ def test_rotates_five_orgs_and_revokes_the_old_secrets(sandbox, tmp_path):
     doc = json.loads((out / "result.json").read_text())
     assert doc["summary"] == {"organizations": 5, "connected": 5, "failed": 0}
     by_org = {o["org"]: o for o in doc["organizations"]}
-    for name, (app, old_id, old_value) in before.items():
+    for name, (_app, old_id, old_value) in before.items():
         assert_rotated(sandbox, name, old_id, old_value, by_org[name]["expires"])
         assert [s["name"] for s in by_org[name]["steps"]] == [
             "check_provider", "generate_secret", "update_provider", "reauthorize", "retire_old_secret", "verify"]

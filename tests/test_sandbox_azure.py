@@ -76,7 +76,8 @@ def test_microsoft_sign_in_steps_codes_and_sso():
             assert data["error"].startswith("Your account or password is incorrect.")
             _, data, _ = await post("/common/login", flow, passwd=acct.password)
             assert "error" not in data
-            _, data, _ = await post("/common/SAS/ProcessAuth", flow, otc="000000" if acct.totp().now() != "000000" else "111111")
+            wrong = "000000" if acct.totp().now() != "000000" else "111111"
+            _, data, _ = await post("/common/SAS/ProcessAuth", flow, otc=wrong)
             assert data["error"] == "You didn't enter the expected verification code. Please try again."
             code = acct.totp().now()
             _, data, _ = await post("/common/SAS/ProcessAuth", flow, otc=code)

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from robot.errors import BadInput
 from robot.commands.common import fault_plan
+from robot.errors import BadInput
 from sandbox.faults import Fault, FaultPlan
 from sandbox.server import Sandbox
 from sandbox.world import SandboxOptions
@@ -300,6 +300,7 @@ def test_connection_reset_gives_no_response():
 
 def test_connection_reset_reaches_chromium_even_on_a_reused_connection():
     from playwright.async_api import async_playwright
+
     from robot.browser import launch
 
     with sandbox() as sb:

@@ -10,10 +10,10 @@ import yaml
 from PIL import Image
 
 from robot.capture import DOC_IMAGE_NAMES, MANIFEST, load_manifest
-from robot.errors import BadInput
 from robot.commands import build_parser
 from robot.commands.screenshots import BASELINES
 from robot.docs_images import compare_all, write_docs_page
+from robot.errors import BadInput
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,7 +125,8 @@ def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_chang
             assert _pixels(tmp_path / "1" / "images" / name) == _pixels(BASELINES / name), name
     # a deliberate UI change (the button's label) is caught with a diff image and exit 1
     name = "azure-devops-services-add-vcs-provider.png"
-    changed = screenshots("--sandbox", "--drift", "tfc-add-a-vcs-provider", "--only", name, "--out", str(tmp_path / "3"))
+    changed = screenshots("--sandbox", "--drift", "tfc-add-a-vcs-provider", "--only", name,
+                          "--out", str(tmp_path / "3"))
     assert changed.returncode == 1, changed.stdout + changed.stderr
     assert f"{name}  differs" in changed.stdout
     diff = tmp_path / "3" / "diff"

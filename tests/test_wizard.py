@@ -76,9 +76,9 @@ async def _with_ctx(sb, tmp_path, work):
     from playwright.async_api import async_playwright
 
     from flows.context import FlowContext
-    from robot.model import OrgResult, OrgTask
     from robot import browser as browsers
     from robot.capture import Capture, load_manifest
+    from robot.model import OrgResult, OrgTask
 
     settings = robot_settings(sb.env(), tmp_path / ".state")
     async with async_playwright() as pw:
