@@ -2,7 +2,7 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test lint setup bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) scripts/setup.sh
@@ -12,12 +12,16 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/vcs-robot demo --out out/demo
 
-test: $(STAMP)
+test: lint
 	$(VENV)/bin/python -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m pip install -q -e '.[test,bench]'
 	$(VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache build

@@ -51,6 +51,8 @@ async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvider
         if card is None:
             raise FinalError(f"the new VCS provider {ctx.task.provider_name!r} is not listed after creating it")
         ctx.note("created the VCS provider")
+    if not card.callback_url:
+        raise FinalError(f"the VCS provider {card.name!r} shows no Callback URL")
     ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "")
     await ctx.shot("provider-created", ctx.tfc_page, {"card": page.card(card.name)})
     return Provider(card.name, card.callback_url, card.client_id, card.oauth_token_id, page)

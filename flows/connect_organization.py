@@ -26,7 +26,7 @@ async def connect_organization(ctx: FlowContext, app: Application, provider: Pro
             break
         if state == "callback_mismatch" and attempt == 1:
             ctx.note("Azure DevOps refused the callback URL: fixing it in the app and retrying")
-            await update_callback_url(ctx, app, provider, force=True)
+            await update_callback_url(ctx, app, provider.callback_url, force=True)
             await page.open(ctx.settings.tfc_url, ctx.task.org)
             continue
         if state == "callback_mismatch":

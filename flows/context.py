@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +51,7 @@ class FlowContext:
         await self.capture.shot(step, page, parts, masks)
 
     @asynccontextmanager
-    async def step(self, name: str):
+    async def step(self, name: str) -> AsyncIterator[StepRecord]:
         """Times a docs step and records its start and end in the result and the journal."""
         record = StepRecord(name)
         self.result.steps.append(record)

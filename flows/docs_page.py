@@ -36,7 +36,7 @@ async def connect_org(ctx: FlowContext) -> None:
         async with ctx.step("add_vcs_provider"):  # the TFC tab still shows the providers page
             provider = await add_vcs_provider(ctx, app, providers, card)
         async with ctx.step("update_callback_url"):
-            await update_callback_url(ctx, app, provider)
+            await update_callback_url(ctx, app, provider.callback_url)
         async with ctx.step("connect_organization"):
             await connect_organization(ctx, app, provider)
     await verify(ctx)

@@ -20,13 +20,15 @@ The token's name is the task's app_name ("Terraform Cloud (<org>)" unless the or
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 
 from robot.errors import FinalError, RobotError
 from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
-from robot.pages.tfc.providers_wizard import ProvidersPage
+from robot.pages.tfc.providers_wizard import ProvidersPage, WizardProvider
+from robot.pages.tfc.vcs_providers import ProviderCard
 from robot.secrets import Secret
 from robot.tfc_api import TfcApi
 
@@ -70,21 +72,23 @@ async def connect_org_pat(ctx: FlowContext, generation: str) -> None:
 
 
 # ---- check_existing ------------------------------------------------------------------------------------
-async def _check_existing(ctx: FlowContext, generation: str):
+async def _check_existing(ctx: FlowContext, generation: str) -> tuple[bool, Any]:
     """(connected, state): state is the wizard's ProvidersPage and our card, or the seed page's card."""
     name = ctx.task.provider_name
+    state: tuple[ProvidersPage, WizardProvider | None] | ProviderCard | None
+    connected_card: WizardProvider | ProviderCard | None
     if generation == "wizard":
         page = ProvidersPage(ctx.tfc_page, ctx.tfc)
         await page.attach(ctx.settings.tfc_url, ctx.task.org)
-        card = await our_provider(ctx, page)
-        status = card.status if card else None
-        connected_card = card if status == "connected" else None
-        state = (page, card)
+        wizard_card = await our_provider(ctx, page)
+        status = wizard_card.status if wizard_card else None
+        connected_card = wizard_card if status == "connected" else None
+        state = (page, wizard_card)
     else:
-        _page, card = await open_providers(ctx, opened=True)
-        status = ("connected" if card.oauth_token_id else "not-connected") if card else None
-        connected_card = card if status == "connected" else None
-        state = card
+        _page, seed_card = await open_providers(ctx, opened=True)
+        status = ("connected" if seed_card.oauth_token_id else "not-connected") if seed_card else None
+        connected_card = seed_card if status == "connected" else None
+        state = seed_card
     await ctx.shot("pat-providers", ctx.tfc_page)
     if connected_card:
         ctx.remember(callback_url=connected_card.callback_url or "", oauth_client_id=connected_card.client_id or "",
@@ -181,7 +185,9 @@ async def _add_by_api(ctx: FlowContext, card, token: Secret) -> None:
     name, ado_org, org = ctx.task.provider_name, ctx.task.azure_devops_organization, ctx.task.org
     attributes = {"service-provider": "ado_services", "name": name, "http-url": ADO_URL, "api-url": ADO_URL,
                   "oauth-token-string": token, "ado-org-name": ado_org}
-    async with TfcApi(ctx.settings.tfc_url, ctx.settings.tfc_token) as api:
+    api_token = ctx.settings.tfc_token
+    assert api_token is not None  # the route refuses the seed UI without one (connect_org_pat)
+    async with TfcApi(ctx.settings.tfc_url, api_token) as api:
         mine = [c for c in await api.oauth_clients(org) if c["attributes"].get("name") == name]
         if len(mine) > 1:
             raise FinalError(f"{len(mine)} VCS providers are named {name!r}: remove the extra ones or choose "

@@ -17,8 +17,6 @@ Entry points: `detect_generation(ctx)` ("seed" | "wizard", opens the org's provi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from robot.errors import CallbackMismatch, FinalError
 from robot.pages.ado.authorize import AuthorizePage
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage, wait_after_authorize
@@ -28,17 +26,11 @@ from robot.pages.tfc.setup_provider import SetupProviderPage
 
 from .context import FlowContext
 from .create_application import Application, create_application
-from .verify import verify
 from .update_callback_url import update_callback_url
+from .verify import verify
 
 FAMILY = "Azure DevOps"
 
-
-@dataclass
-class _CallbackTarget:
-    """What update_callback_url needs of a provider: its callback URL."""
-
-    callback_url: str
 
 
 async def detect_generation(ctx: FlowContext) -> str:
@@ -91,7 +83,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
                          oauth_token_id=card.oauth_token_id)
         else:
             ctx.note({None: "no provider yet", "setup-incomplete": "an unfinished provider exists",
-                      "not-connected": "a provider exists but is not connected"}[card and card.status])
+                      "not-connected": "a provider exists but is not connected"}[card.status if card else None])
     if card and card.oauth_token_id:
         return await verify(ctx)
 
@@ -114,7 +106,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
         app = await create_application(ctx, callback_url=callback_url)
         if app.callback_url != callback_url:
             ctx.note("the reused application has another callback URL: fixing it")
-            await update_callback_url(ctx, app, _CallbackTarget(callback_url))
+            await update_callback_url(ctx, app, callback_url)
 
     async with ctx.step("connect_organization"):
         await _connect(ctx, page, setup, app, callback_url)
@@ -145,7 +137,7 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
             break
         if state == "callback_mismatch" and attempt == 1:
             ctx.note("Azure DevOps refused the callback URL: fixing it in the app and retrying")
-            await update_callback_url(ctx, app, _CallbackTarget(callback_url), force=True)
+            await update_callback_url(ctx, app, callback_url, force=True)
             continue
         if state == "callback_mismatch":
             raise CallbackMismatch("Azure DevOps still refuses the callback URL after fixing it once")

@@ -18,7 +18,8 @@ MANIFEST = Path(__file__).resolve().parent / "data" / "manifest.yaml"
 MASK_COLOR = "#5b5b5b"
 HIGHLIGHT_ID = "vcs-robot-highlight"
 # Stops animations, transitions and the caret so two captures of the same state are identical.
-STILL_CSS = "*, *::before, *::after { transition: none !important; animation: none !important; caret-color: transparent !important; }"
+STILL_CSS = ("*, *::before, *::after { transition: none !important; animation: none !important; "
+             "caret-color: transparent !important; }")
 
 
 # The docs page's six images (real-systems.md s.6): the manifest describes each of them, no other.
@@ -77,7 +78,7 @@ class Manifest:
                 return i
         raise BadInput(f"no docs image named {name!r}; the manifest has: {', '.join(i.name for i in self.images)}")
 
-    def only(self, name: str) -> "Manifest":
+    def only(self, name: str) -> Manifest:
         return replace(self, images=(self.image(name),))
 
 
@@ -141,7 +142,8 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
         where = f"{path}: {name}"
         step = entry.get("step")
         if step not in STEP_PARTS:
-            raise BadInput(f"{where}: step {step!r} is not a capture point of the flows; one of: {', '.join(STEP_PARTS)}")
+            raise BadInput(f"{where}: step {step!r} is not a capture point of the flows; "
+                           f"one of: {', '.join(STEP_PARTS)}")
         parts = STEP_PARTS[step]
         frame = entry.get("frame", "page")
         if frame != "page" and frame not in parts:
@@ -209,12 +211,12 @@ class Capture:
         for image in images:
             await self._doc_image(image, page, parts, masks)
 
-    async def _doc_image(self, image: DocImage, page: Page, parts: dict[str, Locator], masks) -> None:
+    async def _doc_image(self, image: DocImage, page: Page, parts: dict[str, Locator], masks: list[Locator]) -> None:
         """One docs image: framed, highlighted, secrets masked, volatile content blanked, stable twice."""
         restore_viewport = None
         if image.viewport and image.viewport != page.viewport_size:
             restore_viewport = page.viewport_size
-            await page.set_viewport_size(image.viewport)
+            await page.set_viewport_size({"width": image.viewport["width"], "height": image.viewport["height"]})
         hidden = [page.locator(sel) for sel in image.hide]
         try:
             for loc in hidden:
@@ -239,7 +241,8 @@ class Capture:
         finally:
             await page.evaluate(f"document.getElementById('{HIGHLIGHT_ID}')?.remove()")
             for loc in hidden:
-                await loc.evaluate_all("(els) => els.forEach(e => { e.style.visibility = e.dataset.vcsRobotHidden || ''; "
+                await loc.evaluate_all("(els) => els.forEach(e => { "
+                                       "e.style.visibility = e.dataset.vcsRobotHidden || ''; "
                                        "delete e.dataset.vcsRobotHidden; })")
             if restore_viewport:
                 await page.set_viewport_size(restore_viewport)

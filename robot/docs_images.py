@@ -86,7 +86,8 @@ def write_diff_page(path: Path, outcomes: list[Outcome]) -> None:
         rows.append(f"<section><h2>{html.escape(o.name)}: {html.escape(o.detail)}</h2>"
                     f"<div class=row>{''.join(cells)}</div></section>")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Docs screenshots: differences</title>
+    path.write_text(f"""<!doctype html><html lang="en"><meta charset="utf-8">
+<title>Docs screenshots: differences</title>
 <style>body{{font-family:sans-serif;margin:20px}} .row{{display:flex;gap:12px;align-items:flex-start}}
 figure{{margin:0;flex:1;min-width:0}} img{{max-width:100%;border:1px solid #ccc}} h2{{font-size:16px}}</style>
 <h1>Docs screenshots that differ from the committed baselines</h1>
@@ -105,7 +106,8 @@ def write_docs_page(out: Path, manifest: Manifest) -> Path:
     linked = set(IMAGE_LINK.findall(text))
     known = {i.name for i in manifest.images}
     if linked - known:
-        raise BadInput(f"the docs page links images the manifest does not describe: {', '.join(sorted(linked - known))}")
+        unknown = ", ".join(sorted(linked - known))
+        raise BadInput(f"the docs page links images the manifest does not describe: {unknown}")
     path = out / DOCS_PAGE_NAME
     path.write_text(text)
     return path

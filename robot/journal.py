@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,12 +118,12 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Journal:
     """One journal file. Thread-safe (one connection behind a lock); every call is short."""
 
-    def __init__(self, path: Path | str, clock=time.time):
+    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._lock = threading.Lock()
-        self._conn = _connect(self.path)
+        self._conn: sqlite3.Connection | None = _connect(self.path)
         with self._lock:
             self._conn.executescript(_SCHEMA)
         self.run_uid: str | None = None
@@ -139,7 +139,7 @@ class Journal:
     def __enter__(self) -> Journal:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _exec(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
@@ -167,7 +167,7 @@ class Journal:
              socket.gethostname()),
         )
         self.run_uid, self.run_id = uid, cur.lastrowid
-        return cur.lastrowid
+        return int(cur.lastrowid or 0)
 
     def record(self, org: str, step: str, status: str, **values: Any) -> int:
         """Appends one event (committed at once) and returns its id."""
@@ -201,7 +201,7 @@ class Journal:
             (uuid.uuid4().hex, self.run_uid, self.clock(), org, step, status,
              *(clean[name] for name in VALUE_FIELDS)),
         )
-        return cur.lastrowid
+        return int(cur.lastrowid or 0)
 
     def mark_interrupted(self, org: str | None = None) -> list[tuple[str, str]]:
         """Every step whose latest event is `started` gets an `interrupted` event; returns (org, step)s."""
@@ -287,6 +287,7 @@ def merge(paths: Iterable[Path | str], into: Path | str) -> Journal:
                       for event in events), key=lambda item: item[:3])
     with target._lock:
         conn = target._conn
+        assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
             for path, runs, _ in sources:

@@ -11,6 +11,7 @@ import contextvars
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
@@ -49,7 +50,14 @@ class Candidate:
     build: Callable[[Page | Locator], Locator]
 
 
-def role(kind: str, *variants: str) -> Candidate:
+# The roles the robot looks for (a subset of Playwright's ARIA roles).
+Role = Literal["alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "definition", "dialog",
+               "grid", "gridcell", "group", "heading", "link", "list", "listbox", "listitem", "menu", "menuitem",
+               "navigation", "option", "radio", "region", "row", "rowheader", "tab", "table", "term", "textbox"]
+State = Literal["attached", "detached", "hidden", "visible"]
+
+
+def role(kind: Role, *variants: str) -> Candidate:
     return Candidate(f'role={kind} name~"{"|".join(variants)}"', lambda s: s.get_by_role(kind, name=names(*variants)))
 
 
@@ -84,7 +92,7 @@ class Where:
 
 
 async def find(scope: Page | Locator, where: Where, step: str, element: str, *candidates: Candidate,
-               timeout: float | None = None, state: str = "visible") -> Locator:
+               timeout: float | None = None, state: State = "visible") -> Locator:
     """Waits until one candidate matches and returns it; raises DriftError when none does in time."""
     timeout = _timeout.get() if timeout is None else timeout
     built = [c.build(scope) for c in candidates]

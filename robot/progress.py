@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+from typing import TextIO
 
 from rich.console import Console
 from rich.live import Live
@@ -13,7 +15,7 @@ FINAL = {"connected", "failed"}
 
 
 class Progress:
-    def __init__(self, orgs: list[str], stream, done: list[str] = ()):
+    def __init__(self, orgs: list[str], stream: TextIO, done: Sequence[str] = ()):
         self.states = {org: ("connected" if org in done else "waiting") for org in orgs}
         self.stream = stream
         self.started = time.perf_counter()

@@ -10,7 +10,6 @@ from xml.sax.saxutils import escape, quoteattr
 import jinja2
 
 from .model import OrgResult
-
 from .secrets import redact
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("robot", "templates"), autoescape=True)

@@ -6,13 +6,13 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from playwright.async_api import Browser, BrowserContext
+from playwright.async_api import Browser, BrowserContext, Frame, Request, Response, StorageState, async_playwright
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
 
 from flows.context import FlowContext
 from flows.sign_in import is_sign_in_url, on_sign_in_page, sign_in_both
@@ -50,7 +50,7 @@ class RunOptions:
     browser_endpoint: str | None = None
     journal: Journal | None = None
     on_update: Callable[[str, str], None] | None = None  # (org, status), for progress displays
-    stats: dict = field(default_factory=lambda: {"sign_ins": 0})
+    stats: dict[str, int] = field(default_factory=lambda: {"sign_ins": 0})
 
 
 async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
@@ -87,9 +87,9 @@ class Sessions:
 
     def __init__(self, browser: Browser, manifest: Manifest, options: RunOptions):
         self.browser, self.manifest, self.options = browser, manifest, options
-        self._current: dict[Path, asyncio.Future] = {}
+        self._current: dict[Path, asyncio.Future[StorageState]] = {}
 
-    async def signed_in(self, settings: Settings, org: str) -> dict:
+    async def signed_in(self, settings: Settings, org: str) -> StorageState:
         key = SessionStore(settings.state_dir).path_for(settings)
         if key not in self._current:
             self._sign_in(key, settings, org)
@@ -100,14 +100,14 @@ class Sessions:
             sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
         self.options.stats["sign_ins"] += 1
 
-    def lost(self, settings: Settings, org: str, state: dict) -> None:
+    def lost(self, settings: Settings, org: str, state: StorageState) -> None:
         """The session `state` no longer works: sign in again unless another flow already did."""
         key = SessionStore(settings.state_dir).path_for(settings)
         current = self._current.get(key)
         if current is not None and current.done() and not current.exception() and current.result() is state:
             self._sign_in(key, settings, org)
 
-    async def keep_newer(self, settings: Settings, started_with: dict, context: BrowserContext) -> None:
+    async def keep_newer(self, settings: Settings, started_with: StorageState, context: BrowserContext) -> None:
         """A context that signed in again holds a newer session: later contexts start from it."""
         with contextlib.suppress(PlaywrightError):
             state = await context.storage_state()
@@ -119,11 +119,11 @@ class Sessions:
                 self._current[store.path_for(settings)] = done
 
 
-def _cookies(state: dict) -> set:
+def _cookies(state: StorageState) -> set[tuple[str, str, str, str]]:
     return {(c["name"], c["domain"], c["path"], c["value"]) for c in state.get("cookies", [])}
 
 
-def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
+def context_args(manifest: Manifest, storage_state: StorageState | None) -> dict[str, Any]:
     """Same window, scale, locale, zone and colours everywhere: screenshots are reproducible."""
     return dict(viewport=manifest.viewport, device_scale_factor=manifest.device_scale_factor,
                 locale="en-US", timezone_id="UTC", color_scheme="light", reduced_motion="reduce",
@@ -131,18 +131,20 @@ def context_args(manifest: Manifest, storage_state: dict | None) -> dict:
 
 
 async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest,
-                       attempts: int = 3) -> dict:
+                       attempts: int = 3) -> StorageState:
     """Signs in to both sites (or confirms the stored sessions still work) and returns the state."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, attempts):
         try:
             return await _sign_in(browser, settings, org, manifest)
         except (TransientError, PlaywrightError, OSError, DriftError) as e:  # DriftError: e.g. an error page
-            if attempt == attempts:
-                raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
             log.warning("sign-in attempt %d failed: %s", attempt, redact(str(e).splitlines()[0]))
+    try:
+        return await _sign_in(browser, settings, org, manifest)
+    except (TransientError, PlaywrightError, OSError, DriftError) as e:
+        raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
 
 
-async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> dict:
+async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> StorageState:
     store = SessionStore(settings.state_dir)
     context = await browser.new_context(**context_args(manifest, store.load(settings)))
     try:
@@ -154,7 +156,7 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
         await context.close()
 
 
-async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: "Sessions", manifest: Manifest,
+async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: Sessions, manifest: Manifest,
                   options: RunOptions, docs: bool) -> OrgResult:
     """The docs flow for one org in a fresh context per attempt; transient faults are retried with backoff."""
     result = OrgResult(task.org)
@@ -214,20 +216,20 @@ SESSION_LOST = "the Terraform Cloud session was lost (the site asked to sign in 
 
 async def _run_until_broken(ctx: FlowContext, run_flow: Flow) -> None:
     """Runs the docs flow, stopping it at once when a page load breaks instead of waiting out a timeout."""
-    broken: asyncio.Future = asyncio.get_running_loop().create_future()
+    broken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    def on_response(response):
+    def on_response(response: Response) -> None:
         if _is_document(response.request) and (response.status >= 500 or response.status == 429):
             _set(broken, f"{response.status} from {response.url.split('?')[0]}")
 
-    def on_failed(request):
+    def on_failed(request: Request) -> None:
         failure = request.failure or ""
         if _is_document(request) and "ERR_ABORTED" not in failure:  # aborted: superseded, not broken
             _set(broken, f"{failure} at {request.url.split('?')[0]}")
 
     tfc_origin = origin(ctx.settings.tfc_url)
 
-    def on_navigated(frame):
+    def on_navigated(frame: Frame) -> None:
         if frame.parent_frame is None and origin(frame.url) == tfc_origin and is_sign_in_url(frame.url):
             _set(broken, SESSION_LOST)
 
@@ -235,8 +237,8 @@ async def _run_until_broken(ctx: FlowContext, run_flow: Flow) -> None:
         page.on("response", on_response)
         page.on("requestfailed", on_failed)
         page.on("framenavigated", on_navigated)
-    flow = asyncio.ensure_future(run_flow(ctx))
-    await asyncio.wait({flow, broken}, return_when=asyncio.FIRST_COMPLETED)
+    flow: asyncio.Future[None] = asyncio.ensure_future(run_flow(ctx))
+    await asyncio.wait([flow, broken], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
     if flow.done():
         broken.cancel()
         return flow.result()
@@ -248,11 +250,11 @@ async def _run_until_broken(ctx: FlowContext, run_flow: Flow) -> None:
     raise BrokenPage(f"a page load failed: {broken.result()}")
 
 
-def _is_document(request) -> bool:
+def _is_document(request: Request) -> bool:
     return request.is_navigation_request() and request.frame.parent_frame is None
 
 
-def _set(future: asyncio.Future, value: str) -> None:
+def _set(future: asyncio.Future[str], value: str) -> None:
     if not future.done():
         future.set_result(value)
 

@@ -45,6 +45,8 @@ class Secret:
     """A secret value that does not show itself in str(), repr(), f-strings, logs or pickles."""
 
     __slots__ = ("_value", "name")
+    _value: str
+    name: str
 
     def __init__(self, value: str, name: str = "secret", register_value: bool = True):
         if isinstance(value, Secret):

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from playwright.async_api import StorageState
+
 from .model import Settings
 
 
@@ -15,17 +17,18 @@ class SessionStore:
 
     def path_for(self, settings: Settings) -> Path:
         """One file per pair of accounts: both sites' cookies live in one browser context."""
-        key = "|".join([settings.tfc_url, settings.tfc_username, settings.azure_devops_url, settings.azure_username])
+        key = "|".join([settings.tfc_url, settings.tfc_username or "", settings.azure_devops_url,
+                        settings.azure_username or ""])
         return self.dir / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
 
-    def load(self, settings: Settings) -> dict | None:
+    def load(self, settings: Settings) -> StorageState | None:
         path = self.path_for(settings)
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
             return None
 
-    def save(self, settings: Settings, state: dict) -> None:
+    def save(self, settings: Settings, state: StorageState) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         path = self.path_for(settings)

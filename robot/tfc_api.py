@@ -44,6 +44,7 @@ class TfcApi:
         """One JSON:API call. A 429 is retried with backoff (the request was not processed); a 5xx is retried
         for GET only (a write may have happened: the caller looks again before writing); 401/404/4xx are final
         (a 422's detail is kept, never the request body)."""
+        assert self._session is not None, "use TfcApi as an async context manager"
         headers = {"Authorization": f"Bearer {self._token.reveal()}", "Content-Type": JSON_API}
         body = json.dumps(_revealed(document)) if document is not None else None
         for attempt in range(RETRIES):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,8 @@ SANDBOX_ORG = "example-org-1"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vcs-robot check")
-    group.addoption("--live", action="store_true", help="check the live sites (credentials from the environment / .env)")
+    group.addoption("--live", action="store_true",
+                    help="check the live sites (credentials from the environment / .env)")
     group.addoption("--sandbox", action="store_true", help="check a fresh embedded sandbox (the default)")
     group.addoption("--read-only", action="store_true",
                     help="create nothing: sign in, open the forms, check them, leave")
@@ -47,7 +48,8 @@ def sites(pytestconfig: pytest.Config) -> Iterator[Sites]:
                                             ("TFC_PASSWORD", settings.tfc_password),
                                             ("AZURE_USERNAME", settings.azure_username),
                                             ("AZURE_PASSWORD", settings.azure_password)) if not value]
-        org = pytestconfig.getoption("--org") or os.environ.get("TFC_ORGANIZATION") or os.environ.get("TFC_ORG")
+        org = str(pytestconfig.getoption("--org") or os.environ.get("TFC_ORGANIZATION") or os.environ.get("TFC_ORG")
+                  or "")
         if not org:
             missing.append("TFC_ORGANIZATION (or --org)")
         if missing:
@@ -89,7 +91,8 @@ def walk(request: pytest.FixtureRequest, sites: Sites, pytestconfig: pytest.Conf
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+def pytest_runtest_makereport(item: pytest.Item,
+                               call: pytest.CallInfo) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
         item.vcs_robot_failed = report.failed  # type: ignore[attr-defined]

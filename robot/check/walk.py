@@ -133,7 +133,8 @@ class Walk:
                 self.run(self._delete_app(self.created_app))
                 self.created_app = None
             except Exception as e:  # noqa: BLE001
-                problems.append(f"could not delete the Azure DevOps application {self.name!r}: {str(e).splitlines()[0]}")
+                problems.append(f"could not delete the Azure DevOps application {self.name!r}: "
+                                f"{str(e).splitlines()[0]}")
         if problems:
             raise AssertionError("cleanup: " + "; ".join(problems))
 

@@ -12,8 +12,8 @@ from ..config import load_settings
 from ..model import DEFAULT_PROVIDER_NAME, OrgTask
 from ..report import write_all
 from ..runner import RunOptions, run_orgs
-from .options import browser_options, output_options, sites_options
 from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
+from .options import browser_options, output_options, sites_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +31,8 @@ def connect(args: argparse.Namespace) -> int:
     tasks = [OrgTask(org, app_name=args.app_name, provider_name=args.provider_name) for org in args.org]
     with sites(sandbox_options(args, tuple(args.org))) as env:
         settings = load_settings(**settings_source(env, out, args.headed))
-        run = RunOptions(out=out, flow=connect_org, headless=settings.headless, step_screenshots=not args.no_screenshots,
-                         trace=args.trace)
+        run = RunOptions(out=out, flow=connect_org, headless=settings.headless,
+                         step_screenshots=not args.no_screenshots, trace=args.trace)
         started = time.perf_counter()
         results = asyncio.run(run_orgs([(task, settings) for task in tasks], run))
     doc = write_all(out, results, "connect", time.perf_counter() - started)

@@ -38,8 +38,8 @@ from ..docs_images import compare_all, write_docs_page
 from ..errors import BadInput
 from ..model import OrgTask, Settings
 from ..runner import RunOptions, run_orgs
-from .options import output_options
 from .common import settings_source, setup_logging
+from .options import output_options
 
 log = logging.getLogger("vcs_robot")
 

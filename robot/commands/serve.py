@@ -12,8 +12,8 @@ from pathlib import Path
 from sandbox.server import SITES, Sandbox
 from sandbox.world import SandboxOptions
 
-from .options import fault_options
 from .common import fault_plan
+from .options import fault_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    sandbox_options = SandboxOptions(host=args.host, fixed_credentials=True, registration_closed=args.registration_closed,
-                                     tfc_ui=args.tfc_ui, faults=fault_plan(args.faults, args.fault))
+    sandbox_options = SandboxOptions(host=args.host, fixed_credentials=True, tfc_ui=args.tfc_ui,
+                                     registration_closed=args.registration_closed,
+                                     faults=fault_plan(args.faults, args.fault))
     ports = {key: args.port + i for i, key in enumerate(SITES)} if args.port else None
     with Sandbox(sandbox_options, ports=ports) as sandbox:
         env = sandbox.env()

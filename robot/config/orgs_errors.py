@@ -38,10 +38,10 @@ def field_path(path: Sequence[Any]) -> str:
 class Lines:
     """Maps a JSON path in the YAML document to a line number, from the composed node tree."""
 
-    def __init__(self, root):
+    def __init__(self, root: yaml.Node):
         self.root = root
 
-    def node(self, path: Sequence[Any]):
+    def node(self, path: Sequence[Any]) -> tuple[yaml.Node, yaml.Node | None]:
         """(node at path, its key node or None); the deepest node found when the path goes further."""
         node, last_key = self.root, None
         for part in path:
@@ -74,7 +74,7 @@ class Lines:
         return node.start_mark.line + 1
 
 
-def duplicate_keys(node, path: list):
+def duplicate_keys(node: yaml.Node, path: list) -> tuple[list, Any, int, int] | None:
     """The first duplicated mapping key in the document: (path, key, line, first line) or None."""
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
@@ -150,7 +150,8 @@ def _site_of(path: Sequence[Any], errors: FileErrors) -> str | None:
     return node.value if key is not None and isinstance(node.value, str) else None
 
 
-def schema_error(err, errors: FileErrors, schema: dict) -> BadInput:
+def schema_error(err: Any, errors: FileErrors, schema: dict) -> BadInput:
+    """The one line for a jsonschema ValidationError `err` (its fields are loosely typed)."""
     path = list(err.absolute_path)
     last = path[-1] if path else None
     instance = err.instance
@@ -159,7 +160,7 @@ def schema_error(err, errors: FileErrors, schema: dict) -> BadInput:
         allowed = sorted((err.schema.get("properties") or {}).keys())
         unknown = sorted(k for k in instance if k not in allowed) if isinstance(instance, dict) else []
         name = unknown[0] if unknown else "?"
-        line = errors.lines.key_line(path, name)
+        line = errors.lines.key_line(path, name) if errors.lines else None
         return errors.at(line, field_path(path + [name]), f'unknown key "{name}"',
                          f"allowed keys are: {', '.join(allowed)}")
     if last in SECRET_FIELDS and isinstance(instance, str) and len(path) >= 3 and path[0] == "accounts":
@@ -180,7 +181,7 @@ def schema_error(err, errors: FileErrors, schema: dict) -> BadInput:
         return errors.field(path, f'"{name}" is required', hint)
     if validator == "type":
         expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        want = " or ".join(_TYPE_NAMES.get(t, t) for t in expected if t != "null")
+        want = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in expected if t != "null")
         fix = "quote it" if "string" in expected and isinstance(instance, (int, float, bool)) else \
             f"write {want}"
         if path == ["organizations"]:
@@ -213,7 +214,7 @@ def schema_error(err, errors: FileErrors, schema: dict) -> BadInput:
     if validator == "pattern":
         shown = instance if last not in SECRET_FIELDS else "(hidden)"
         return errors.field(path, f'"{shown}" is not allowed here',
-                            _FIXES.get(last, f"match the pattern {err.validator_value}"))
+                            _FIXES.get(str(last), f"match the pattern {err.validator_value}"))
     if validator in ("oneOf", "anyOf") and last in SECRET_FIELDS + ("username",) and isinstance(instance, dict) \
             and isinstance(instance.get("env"), str) and not ENV_NAME_RE.match(instance["env"]) \
             and set(instance) == {"env"}:

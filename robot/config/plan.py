@@ -15,8 +15,16 @@ from typing import Any
 import jsonschema
 
 from .. import secrets as _secrets
-from ..model import (DEFAULT_APP_NAME, DEFAULT_AZURE_DEVOPS_URL, DEFAULT_COMPANY_NAME, DEFAULT_PROVIDER_NAME,
-                     DEFAULT_TFC_URL, Account, OrgTask, Settings)
+from ..model import (
+    DEFAULT_APP_NAME,
+    DEFAULT_AZURE_DEVOPS_URL,
+    DEFAULT_COMPANY_NAME,
+    DEFAULT_PROVIDER_NAME,
+    DEFAULT_TFC_URL,
+    Account,
+    OrgTask,
+    Settings,
+)
 from .files import InputFileError, load_yaml, read_text
 from .orgs_errors import SECRET_FIELDS, FileErrors, Lines, duplicate_keys, field_path, orgs_schema, schema_error
 from .settings import environment, settings_from

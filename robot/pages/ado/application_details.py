@@ -13,7 +13,7 @@ from playwright.async_api import Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, css, find, names, race, role
+from ...locate import Candidate, Where, css, find, names, plain_url, race, role
 from ...secrets import Secret, register
 
 SITE = "Azure DevOps"
@@ -45,7 +45,8 @@ ERROR_CSS = ".field-error, .error, [role=alert]"
 GUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 MASK_CHARS = re.compile(r"[•*●·]")
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%d %b %Y")
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|[A-Z][a-z]+ \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}")
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|[A-Z][a-z]+ \d{1,2}, \d{4}"
+                          r"|\d{1,2} [A-Z][a-z]+ \d{4}")
 
 
 def _value_candidates(labels: tuple[str, ...], element_id: str) -> list[Candidate]:
@@ -248,7 +249,8 @@ class ApplicationDetailsPage:
         await self.wait()
         await self._button(EDIT).click()
         field = await find(self.page, WHERE, "edit callback URL", "the 'Authorization callback URL' field",
-                           Candidate(f'label~"{CALLBACK[0]}"', lambda s: s.get_by_role("textbox", name=_label(*CALLBACK))),
+                           Candidate(f'label~"{CALLBACK[0]}"',
+                                     lambda s: s.get_by_role("textbox", name=_label(*CALLBACK))),
                            css("#callback_url, input[name=callbackUrl]"), timeout=TIMEOUT_MS)
         await field.fill(url)
         save = self._button(SAVE)
@@ -256,7 +258,8 @@ class ApplicationDetailsPage:
             async with self.page.expect_navigation(wait_until="commit", timeout=TIMEOUT_MS):
                 await save.click()
         except PlaywrightTimeout:
-            raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'], self.page.url) from None
+            raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'],
+                             plain_url(self.page.url)) from None
         errors = self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
         outcome = await race({"details": self.ready_marker().wait_for(state="visible"),
                               "errors": errors.first.wait_for(state="visible")}, TIMEOUT_MS)

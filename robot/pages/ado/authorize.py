@@ -79,7 +79,8 @@ class AuthorizePage:
                 return "callback_mismatch" if await self._mismatch().count() else "error"
             return "consent"
         raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",
-                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"], plain_url(self.page.url))
+                         [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"],
+                         plain_url(self.page.url))
 
     async def requested_scopes(self) -> list[str]:
         items = await self.consent_panel().get_by_role("listitem").all_inner_texts()

@@ -305,7 +305,8 @@ class PersonalAccessTokensPage:
     async def _choose(self, panel: Locator, labels: tuple[str, ...], options: tuple[str, ...]) -> bool:
         """Picks the first of `options` in the drop-down labelled `labels` (a <select> or a combobox)."""
         control = await find(panel, WHERE, "new token", f"the '{labels[0]}' drop-down",
-                             Candidate(f'combobox~"{labels[0]}"', lambda s: s.get_by_role("combobox", name=field_label(*labels))),
+                             Candidate(f'combobox~"{labels[0]}"',
+                                       lambda s: s.get_by_role("combobox", name=field_label(*labels))),
                              Candidate(f'label~"{labels[0]}"', lambda s: s.get_by_label(field_label(*labels))))
         if await control.evaluate("e => e.tagName === 'SELECT'"):
             available = await control.evaluate("e => Array.from(e.options).map(o => o.label || o.textContent)")

@@ -125,7 +125,8 @@ class RegisterApplicationPage:
             """e => { const l = e.labels && e.labels.length ? e.labels[0].innerText : '';
                       if (l) return l;
                       const by = e.getAttribute('aria-labelledby');
-                      if (by) return by.split(/\\s+/).map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
+                      const named = i => (document.getElementById(i) || {}).innerText || '';
+                      if (by) return by.split(/\\s+/).map(named).join(' ');
                       return e.getAttribute('aria-label') || ''; }""")
 
     async def submit(self) -> ApplicationDetailsPage:
@@ -133,8 +134,8 @@ class RegisterApplicationPage:
         closed = await self.registration_closed()
         if closed:
             raise RegistrationClosed(closed)
-        button = await find(self.page, WHERE, "submit", "the 'Create application' button", role("button", *CREATE_NAMES),
-                            css(CREATE_CSS))
+        button = await find(self.page, WHERE, "submit", "the 'Create application' button",
+                            role("button", *CREATE_NAMES), css(CREATE_CSS))
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
                 await button.click()
@@ -164,7 +165,8 @@ class RegisterApplicationPage:
             """() => Array.from(document.querySelectorAll('[aria-invalid="true"]')).map(e => {
                  let label = '';
                  if (e.labels && e.labels.length) label = e.labels[0].innerText;
-                 else if (e.tagName === 'FIELDSET' && e.querySelector('legend')) label = e.querySelector('legend').innerText;
+                 else if (e.tagName === 'FIELDSET' && e.querySelector('legend'))
+                   label = e.querySelector('legend').innerText;
                  const ids = (e.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
                  const message = ids.map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
                  return [label.replace(/\\s*\\*\\s*$/, ''), message];

@@ -161,9 +161,10 @@ class MicrosoftSignIn:
                                  "error": self.errors().first.wait_for(state="visible")}, STEP_TIMEOUT_MS)
             if result == "error":
                 message = " ".join((await self.errors().first.inner_text()).split())
-                if step == "code" and USED_CODE.search(message) and used_code_retries < MAX_USED_CODE_RETRIES:
+                totp = self.identity.totp
+                if step == "code" and totp and USED_CODE.search(message) and used_code_retries < MAX_USED_CODE_RETRIES:
                     used_code_retries += 1
-                    self.identity.totp.mark_current_used()
+                    totp.mark_current_used()
                     continue
                 raise SignInRefused(f"Microsoft sign-in refused the {self._what(step)}: {message}")
             if result is None:

@@ -25,7 +25,8 @@ CREATE_BUTTONS = ("Create VCS provider", "Create VCS Provider", "Create provider
 LIST_HEADINGS = ("VCS Providers", "VCS providers")
 NAME_CSS = 'input[name="oauth_client[name]"], input[name="name"]'
 APP_ID_CSS = 'input[name="oauth_client[key]"], input[name="key"]'
-SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name="secret"], textarea[name*="secret" i], input[name*="secret" i]'
+SECRET_CSS = ('textarea[name="oauth_client[secret]"], textarea[name="secret"], textarea[name*="secret" i], '
+              'input[name*="secret" i]')
 ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .invalid-feedback'
 SEEN = "data-robot-seen"
 TIMEOUT_MS = 15_000

@@ -28,7 +28,7 @@ def edit_link(card: Locator) -> Locator:
     return card.get_by_role("link", name=n).or_(card.get_by_role("button", name=n)).first
 
 
-async def open_edit(card: Locator, provider: str) -> "EditVcsProviderPage":
+async def open_edit(card: Locator, provider: str) -> EditVcsProviderPage:
     """Clicks the card's edit link and returns the edit page once its Client Secret field is shown."""
     link = await find(card, WHERE, f"edit {provider}", '"Edit client" link', role("link", *EDIT_LINKS),
                       role("button", *EDIT_LINKS), css('a[href$="/edit"]'))

@@ -45,10 +45,13 @@ NAVIGATION_TIMEOUT_MS = 60_000
 _CARD_INFO_JS = """card => {
   let label = card.getAttribute('aria-label') || '';
   const by = card.getAttribute('aria-labelledby');
-  if (!label && by) label = by.split(/\\s+/).map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+  const named = id => (document.getElementById(id) || {}).textContent || '';
+  if (!label && by) label = by.split(/\\s+/).map(named).join(' ');
   if (!label) { const h = card.querySelector('h1,h2,h3,h4,h5,h6,th'); label = h ? h.textContent : ''; }
-  const values = Array.from(card.querySelectorAll('input, textarea, code')).map(e => e.tagName !== 'CODE' ? e.value : e.textContent);
-  const links = Array.from(card.querySelectorAll('a[href], button')).map(a => ({text: a.textContent.trim(), href: a.getAttribute('href') || ''}));
+  const values = Array.from(card.querySelectorAll('input, textarea, code'))
+    .map(e => e.tagName !== 'CODE' ? e.value : e.textContent);
+  const links = Array.from(card.querySelectorAll('a[href], button'))
+    .map(a => ({text: a.textContent.trim(), href: a.getAttribute('href') || ''}));
   return {label: label.trim().replace(/\\s+/g, ' '), text: card.innerText, values, links};
 }"""
 
@@ -151,7 +154,7 @@ class ProvidersPage:
         return WizardProvider(name=name, service=service, callback_url=callback, client_id=client_id,
                               oauth_token_id=token, setup_incomplete=incomplete)
 
-    async def add_provider(self) -> "ChooseProviderPage":
+    async def add_provider(self) -> ChooseProviderPage:
         """Clicks "Add VCS Provider"; returns step 1 once its provider buttons are shown."""
         button = await find(self.page, WHERE, "add provider", '"Add VCS Provider" button',
                             role("link", *ADD_BUTTONS), role("button", *ADD_BUTTONS),
@@ -257,7 +260,8 @@ class ChooseProviderPage:
 
     def family_button(self, family: str = PROVIDER_FAMILY) -> Locator:
         page = self.page
-        return page.get_by_role("button", name=_family(family)).or_(page.get_by_role("link", name=_family(family))).first
+        pattern = _family(family)
+        return page.get_by_role("button", name=pattern).or_(page.get_by_role("link", name=pattern)).first
 
     def _service_candidates(self, service: str) -> tuple[Candidate, ...]:
         return (role("menuitem", service), role("option", service), role("button", service), role("link", service),
@@ -267,9 +271,9 @@ class ChooseProviderPage:
         """Clicks the provider family (e.g. "Azure DevOps") until the service choice shows; returns that choice."""
         button = await find(self.page, CHOOSE, f"choose {family}", f'"{family}" button', *_family_candidates(family))
         choice = await present(self.page, *self._service_candidates(service))
-        if choice is None or not await choice.is_visible():
-            if await button.get_attribute("aria-expanded") != "true":
-                await button.click()
+        hidden = choice is None or not await choice.is_visible()
+        if hidden and await button.get_attribute("aria-expanded") != "true":
+            await button.click()
         return await find(self.page, CHOOSE, f"choose {service}", f'"{service}" choice',
                           *self._service_candidates(service))
 

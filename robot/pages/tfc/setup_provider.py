@@ -42,7 +42,8 @@ ADO_ORG_LABELS = ("Azure DevOps Organization Name", "Azure DevOps organization n
                   "Organization name", "Azure DevOps Organization")
 NAME_CSS = 'input[name="oauth_client[name]"], input[name="name"]'
 APP_ID_CSS = 'input[name="oauth_client[key]"], input[name="key"]'
-SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name="secret"], textarea[name*="secret" i], input[name*="secret" i]'
+SECRET_CSS = ('textarea[name="oauth_client[secret]"], textarea[name="secret"], textarea[name*="secret" i], '
+              'input[name*="secret" i]')
 PAT_CSS = 'input[name*="token" i][type="password"], input[name="oauth_client[oauth_token_string]"]'
 ADO_ORG_CSS = 'input[name*="ado_org" i], input[name*="ado-org" i]'
 ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .invalid-feedback'
@@ -58,12 +59,22 @@ _PAIRS_JS = """root => {
     const f = e.querySelector('input, textarea');
     if (f) return f.value;
     const c = e.querySelector('code, pre, samp');
-    return c ? c.textContent : Array.from(e.childNodes).filter(n => !(n.tagName === 'BUTTON')).map(n => n.textContent).join(' ');
+    if (c) return c.textContent;
+    return Array.from(e.childNodes).filter(n => n.tagName !== 'BUTTON').map(n => n.textContent).join(' ');
   };
   const pairs = [];
-  root.querySelectorAll('dt').forEach(dt => { let dd = dt.nextElementSibling; if (dd && dd.tagName === 'DD') pairs.push([clean(dt.textContent), clean(valueOf(dd))]); });
-  root.querySelectorAll('tr').forEach(tr => { const th = tr.querySelector('th'), td = tr.querySelector('td'); if (th && td) pairs.push([clean(th.textContent), clean(valueOf(td))]); });
-  root.querySelectorAll('label').forEach(l => { const f = l.control; if (f && (f.readOnly || f.disabled)) pairs.push([clean(l.textContent), clean(f.value)]); });
+  root.querySelectorAll('dt').forEach(dt => {
+    const dd = dt.nextElementSibling;
+    if (dd && dd.tagName === 'DD') pairs.push([clean(dt.textContent), clean(valueOf(dd))]);
+  });
+  root.querySelectorAll('tr').forEach(tr => {
+    const th = tr.querySelector('th'), td = tr.querySelector('td');
+    if (th && td) pairs.push([clean(th.textContent), clean(valueOf(td))]);
+  });
+  root.querySelectorAll('label').forEach(l => {
+    const f = l.control;
+    if (f && (f.readOnly || f.disabled)) pairs.push([clean(l.textContent), clean(f.value)]);
+  });
   return pairs;
 }"""
 
@@ -151,7 +162,7 @@ class SetupProviderPage:
         raise FinalError("Terraform Cloud refused the VCS provider: " + (await _alert_texts(self.page)
                                                                           or "no reason shown"))
 
-    async def use_personal_access_token(self) -> "PersonalAccessTokenForm":
+    async def use_personal_access_token(self) -> PersonalAccessTokenForm:
         """Follows "Configure with Personal Access Token" and returns that form once shown."""
         link = await find(self.page, WHERE, "personal access token", '"Configure with Personal Access Token" link',
                           role("link", *PAT_LINKS), role("button", *PAT_LINKS))

@@ -40,9 +40,11 @@ NAVIGATION_TIMEOUT_MS = 60_000
 _CARD_INFO_JS = """card => {
   let label = card.getAttribute('aria-label') || '';
   const by = card.getAttribute('aria-labelledby');
-  if (!label && by) label = by.split(/\\s+/).map(id => (document.getElementById(id) || {}).textContent || '').join(' ');
+  const named = id => (document.getElementById(id) || {}).textContent || '';
+  if (!label && by) label = by.split(/\\s+/).map(named).join(' ');
   if (!label) { const h = card.querySelector('h1,h2,h3,h4,h5,h6'); label = h ? h.textContent : ''; }
-  const values = Array.from(card.querySelectorAll('input, textarea, code')).map(e => e.value !== undefined && e.tagName !== 'CODE' ? e.value : e.textContent);
+  const values = Array.from(card.querySelectorAll('input, textarea, code'))
+    .map(e => e.value !== undefined && e.tagName !== 'CODE' ? e.value : e.textContent);
   const hrefs = Array.from(card.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));
   return {label: label.trim().replace(/\\s+/g, ' '), text: card.innerText, values, hrefs};
 }"""
