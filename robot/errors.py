@@ -39,6 +39,8 @@ class DriftError(FinalError):
     Names the site, page, step and the candidates tried, so a person knows where to look.
     """
 
+    nearest: str | None = None  # the shown words most like the ones looked for, when any are close
+
     def __init__(self, site: str, page: str, step: str, element: str, tried: list[str], url: str = ""):
         self.site, self.page, self.step, self.element, self.tried, self.url = site, page, step, element, tried, url
         super().__init__(

@@ -1,17 +1,27 @@
-"""Finding elements the way a person does: by role, label and visible text, with known variants.
+"""Finding things the way a person does, whatever the HTML: by role, label and visible text.
 
-`find` waits for the first of several candidate locators to appear (no sleeping), returns the one
-that matched, and when none does raises `DriftError` naming the site, page, step and every candidate.
+- `find` waits for the first of several candidate locators to show (no sleeping). Cheap candidates (ids,
+  CSS) are tried first without waiting; only when they miss does it wait on the union of all of them.
+  A hidden or off-screen match never wins over a shown one. When nothing matches it raises `DriftError`
+  naming the site, page, step, element, every candidate and the nearest words shown on the page.
+- `value_next_to` reads the value shown next to a label: a labelled element, a `dt`/`dd` pair, a row
+  header and its cell, a column header and the cell below, or a label followed by its value.
+- `entries` finds the rows, items or cards that each hold one thing (a provider, a secret, a token),
+  and `describe` reads one.
+The page-side work is in robot/data/locate.js, one `evaluate` per question.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
+import difflib
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
@@ -20,13 +30,22 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from .errors import AmbiguousElement, DriftError
 
 DEFAULT_TIMEOUT_MS = 15_000
+_LIBRARY = resources.files("robot").joinpath("data/locate.js").read_text(encoding="utf-8")
+_SHOWN = re.search(r"^const NOT_CONTENT.*?^function shown\(el\) \{.*?^\}$", _LIBRARY, re.S | re.M).group(0)  # type: ignore[union-attr]
+_ON_SCREEN = f"(els) => {{ {_SHOWN}; return els.map(shown); }}"
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
 _timeout: contextvars.ContextVar[float] = contextvars.ContextVar("timeout", default=DEFAULT_TIMEOUT_MS)
+# The roles the robot looks for (a subset of Playwright's ARIA roles).
+Role = Literal["alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "definition", "dialog",
+               "grid", "gridcell", "group", "heading", "link", "list", "listbox", "listitem", "menu", "menuitem",
+               "navigation", "option", "radio", "region", "row", "rowheader", "tab", "table", "term", "textbox"]
+State = Literal["attached", "detached", "hidden", "visible"]
+Scope = Page | Locator
 
 
 @contextlib.contextmanager
 def strict_matching(timeout_ms: float = DEFAULT_TIMEOUT_MS) -> Iterator[None]:
-    """Within: an element found by `find` must be visible exactly once, and is waited for at most
+    """Within: an element found by `find` must be shown exactly once, and is waited for at most
     `timeout_ms` (the UI check's mode)."""
     tokens = _strict.set(True), _timeout.set(timeout_ms)
     try:
@@ -42,41 +61,59 @@ def names(*variants: str) -> re.Pattern:
     return re.compile(rf"^\s*(?:{alternatives})\s*$", re.IGNORECASE)
 
 
+def field_names(*variants: str) -> re.Pattern:
+    """A field's label: any variant, tolerating a required marker ("*" or "(required)") after it."""
+    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
+    return re.compile(rf"^\s*(?:{alternatives})\s*:?\s*(?:\*|\(required\))?\s*$", re.IGNORECASE)
+
+
+# ---- candidates -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Candidate:
-    """One way to find an element: a description for error messages and how to build the locator."""
+    """One way to find an element: a description for error messages, how to build the locator, its cost
+    (0: ids and CSS, evaluated cheaply; 1: accessible-name and label chains) and the words it looks for."""
 
     description: str
-    build: Callable[[Page | Locator], Locator]
-
-
-# The roles the robot looks for (a subset of Playwright's ARIA roles).
-Role = Literal["alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "definition", "dialog",
-               "grid", "gridcell", "group", "heading", "link", "list", "listbox", "listitem", "menu", "menuitem",
-               "navigation", "option", "radio", "region", "row", "rowheader", "tab", "table", "term", "textbox"]
-State = Literal["attached", "detached", "hidden", "visible"]
+    build: Callable[[Scope], Locator]
+    cost: int = 1
+    words: tuple[str, ...] = field(default=())
 
 
 def role(kind: Role, *variants: str) -> Candidate:
-    return Candidate(f'role={kind} name~"{"|".join(variants)}"', lambda s: s.get_by_role(kind, name=names(*variants)))
+    return Candidate(f'role={kind} name~"{"|".join(variants)}"',
+                     lambda s: s.get_by_role(kind, name=names(*variants)), words=variants)
 
 
 def label(*variants: str) -> Candidate:
-    return Candidate(f'label~"{"|".join(variants)}"', lambda s: s.get_by_label(names(*variants)))
+    return Candidate(f'label~"{"|".join(variants)}"', lambda s: s.get_by_label(field_names(*variants)),
+                     words=variants)
 
 
 def text(*variants: str) -> Candidate:
-    return Candidate(f'text~"{"|".join(variants)}"', lambda s: s.get_by_text(names(*variants)))
+    return Candidate(f'text~"{"|".join(variants)}"', lambda s: s.get_by_text(names(*variants)), words=variants)
 
 
 def css(selector: str) -> Candidate:
-    return Candidate(f"css={selector}", lambda s: s.locator(selector))
+    return Candidate(f"css={selector}", lambda s: s.locator(selector), cost=0)
+
+
+def field(*variants: str) -> tuple[Candidate, ...]:
+    """A text field by what names it: its label (`for`, wrapping, aria-labelledby or aria-label), or
+    only a placeholder."""
+    return (label(*variants),
+            Candidate(f'placeholder~"{"|".join(variants)}"', lambda s: s.get_by_placeholder(field_names(*variants)),
+                      words=variants))
+
+
+def control(*variants: str) -> tuple[Candidate, ...]:
+    """Something to click named by its words: a button, or a link styled as one."""
+    return role("button", *variants), role("link", *variants)
 
 
 def visible_label(*variants: str) -> Candidate:
-    """A field by its label, visible ones only (a form may keep hidden copies of its fields)."""
+    """A field by its label, shown ones only (kept for callers that build locators themselves)."""
     return Candidate(f'visible label~"{"|".join(variants)}"',
-                     lambda s: s.get_by_label(names(*variants)).filter(visible=True))
+                     lambda s: s.get_by_label(field_names(*variants)).filter(visible=True), words=variants)
 
 
 def role_alert() -> Candidate:
@@ -91,39 +128,142 @@ class Where:
     page: str
 
 
-async def find(scope: Page | Locator, where: Where, step: str, element: str, *candidates: Candidate,
+# ---- finding --------------------------------------------------------------------------------------
+def page_of(scope: Scope) -> Page:
+    return scope if isinstance(scope, Page) else scope.page
+
+
+async def _first_shown(loc: Locator) -> Locator | None:
+    """The first match that is shown on screen (a visible but off-screen copy does not count)."""
+    if not await loc.count():
+        return None
+    flags = await loc.evaluate_all(_ON_SCREEN)
+    return next((loc.nth(i) for i, ok in enumerate(flags) if ok), None)
+
+
+async def find(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
                timeout: float | None = None, state: State = "visible") -> Locator:
-    """Waits until one candidate matches and returns it; raises DriftError when none does in time."""
+    """Waits until a candidate shows and returns its first shown match; raises DriftError when none does."""
     timeout = _timeout.get() if timeout is None else timeout
-    built = [c.build(scope) for c in candidates]
-    combined = built[0]
-    for loc in built[1:]:
-        combined = combined.or_(loc)
+    ordered = sorted(candidates, key=lambda c: c.cost)
+    built = [(c, c.build(scope).filter(visible=True) if state == "visible" else c.build(scope)) for c in ordered]
+    if state != "visible":
+        union = built[0][1]
+        for _, loc in built[1:]:
+            union = union.or_(loc)
+        await union.first.wait_for(state=state, timeout=timeout)
+        return union.first
+    for candidate, loc in built:  # the cheap path: no waiting, no accessible-name evaluation
+        if candidate.cost > 0:
+            break
+        if (hit := await _first_shown(loc)) is not None:
+            return await _checked(hit, loc, candidate, where, step, element, scope)
+    union = built[0][1]
+    for _, loc in built[1:]:
+        union = union.or_(loc)
     try:
-        await combined.first.wait_for(state=state, timeout=timeout)
+        await union.first.wait_for(state="visible", timeout=timeout)
     except PlaywrightTimeout:
-        page = scope if isinstance(scope, Page) else scope.page
-        raise DriftError(where.site, where.page, step, element, [c.description for c in candidates],
-                         plain_url(page.url)) from None
-    for candidate, loc in zip(candidates, built):
-        if await loc.count():
-            if _strict.get() and (n := await loc.filter(visible=True).count()) > 1:
-                page = scope if isinstance(scope, Page) else scope.page
-                raise AmbiguousElement(where.site, where.page, step, element,
-                                       f"{n} visible matches of {candidate.description}", plain_url(page.url))
-            return loc.first
-    return combined.first
+        raise await drift(scope, where, step, element, ordered) from None
+    for candidate, loc in built:
+        if (hit := await _first_shown(loc)) is not None:
+            return await _checked(hit, loc, candidate, where, step, element, scope)
+    return union.first  # only off-screen matches: the first of them
 
 
-async def present(scope: Page | Locator, *candidates: Candidate) -> Locator | None:
-    """The first candidate present right now, or None (no waiting)."""
-    for c in candidates:
-        loc = c.build(scope)
-        if await loc.count():
-            return loc.first
+async def _checked(hit: Locator, loc: Locator, candidate: Candidate, where: Where, step: str, element: str,
+                   scope: Scope) -> Locator:
+    if _strict.get():
+        flags = await loc.evaluate_all(_ON_SCREEN)
+        if (n := sum(flags)) > 1:
+            raise AmbiguousElement(where.site, where.page, step, element,
+                                   f"{n} shown matches of {candidate.description}", plain_url(page_of(scope).url))
+    return hit
+
+
+async def present(scope: Scope, *candidates: Candidate) -> Locator | None:
+    """The first candidate shown right now (cheapest first), or None (no waiting)."""
+    for c in sorted(candidates, key=lambda c: c.cost):
+        if (hit := await _first_shown(c.build(scope).filter(visible=True))) is not None:
+            return hit
     return None
 
 
+async def drift(scope: Scope, where: Where, step: str, element: str, candidates: list[Candidate] | tuple,
+                ) -> DriftError:
+    """The DriftError for an element not found, naming the nearest words shown on the page."""
+    page = page_of(scope)
+    error = DriftError(where.site, where.page, step, element, [c.description for c in candidates],
+                       plain_url(page.url))
+    wanted = [w for c in candidates for w in c.words]
+    nearest = await nearest_words(scope, wanted) if wanted else None
+    if nearest:
+        error.args = (f"{error.args[0]}; nearest on the page: {nearest}",)
+        error.nearest = nearest
+    return error
+
+
+async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
+    """The shown words (of a button, link, heading, label...) most like one of `wanted`, with their kind."""
+    try:
+        shown = await _evaluate(scope, "shownWords", None)
+    except Exception:  # noqa: BLE001 - a page gone or navigating: no hint
+        return None
+    best, score = None, 0.0
+    for words, kind in shown:
+        for want in wanted:
+            ratio = difflib.SequenceMatcher(None, want.lower(), words.lower()).ratio()
+            if want.lower() in words.lower() or words.lower() in want.lower():
+                ratio = max(ratio, 0.8)
+            if ratio > score:
+                best, score = f'"{words}" ({kind})', ratio
+    return best if score >= 0.6 else None
+
+
+# ---- reading --------------------------------------------------------------------------------------
+async def _evaluate(scope: Scope, function: str, arg: Any) -> Any:
+    root = scope if isinstance(scope, Locator) else scope.locator("body")
+    return await root.evaluate(f"(root, arg) => {{ {_LIBRARY}; return {function}(root, arg); }}", arg)
+
+
+async def value_next_to(scope: Scope, *labels: str) -> str | None:
+    """The value shown next to a label (any of `labels`), or None when no shown label has one."""
+    return await _evaluate(scope, "valueNextTo", list(labels))
+
+
+async def entries(scope: Scope, marker: str, furniture: tuple[str, ...] = ()) -> list[Locator]:
+    """Each entry (row, list item, card, region) of a list: the largest block around one shown `marker`
+    (a regular expression its text matches, e.g. "Callback URL") that holds no other marker and none of
+    the page's `furniture` (regular expressions of headings and controls outside the entries)."""
+    tag = secrets.token_hex(4)
+    count = await _evaluate(scope, "entries", {"marker": marker, "furniture": list(furniture), "tag": tag})
+    return [page_of(scope).locator(f'[data-vcs-robot-entry="{tag}-{i}"]') for i in range(count)]
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """What one entry shows: its name (heading, row header or first words), text, field values and links."""
+
+    name: str
+    text: str
+    values: list[str]
+    links: list[dict[str, str]]
+
+
+async def describe(entry: Locator) -> EntryView:
+    info = await entry.evaluate(f"(root) => {{ {_LIBRARY}; return describe(root); }}")
+    return EntryView(info["name"], info["text"], info["values"], info["links"])
+
+
+async def entry_named(scope: Scope, name: str, marker: str, furniture: tuple[str, ...] = ()) -> Locator | None:
+    """The entry whose name is `name` (case-insensitively), or None."""
+    for entry in await entries(scope, marker, furniture):
+        if (await describe(entry)).name.lower() == name.strip().lower():
+            return entry
+    return None
+
+
+# ---- waiting --------------------------------------------------------------------------------------
 async def race(waits: dict[str, Awaitable[object]], timeout_ms: float) -> str | None:
     """Runs awaitables concurrently; returns the key of the first to finish without error (or None
     when all failed or the time ran out). The others are cancelled."""

@@ -1,0 +1,225 @@
+// Reading a page the way a person does, whatever its HTML (robot/locate.py calls these in the page).
+// Only what is shown counts: hidden, template, inert and off-screen elements never win.
+// Each entry point is `(root, arg) => result`; `root` is the element searched in (document.body for a page).
+
+const norm = s => (s || '').replace(/\s+/g, ' ').trim();
+// a label's words: case, spacing, a trailing colon or required marker do not matter
+const labelWords = s => norm(s).replace(/\s*(\*|\(required\))\s*$/i, '').replace(/\s*:\s*$/, '').toLowerCase();
+const NOT_CONTENT = 'script, style, template, svg, [hidden]';
+const SKIP = NOT_CONTENT + ', button, [role=button], select, option';
+const CELL = 'td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]';
+const ROW = 'tr, [role=row]';
+
+function shown(el) {
+  if (!el || !el.isConnected || el.closest('template, [hidden], [inert]')) return false;
+  if (el.checkVisibility && !el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true,
+                                                opacityProperty: true, visibilityProperty: true})) return false;
+  const r = el.getBoundingClientRect();
+  if (r.width <= 0 && r.height <= 0) return false;
+  return r.right + window.scrollX > 0 && r.bottom + window.scrollY > 0;  // not parked off-screen
+}
+
+// The text a person reads in `el`: form values, shown text; not the words of buttons inside (e.g. "Copy").
+function valueOf(el) {
+  if (el.matches('input, textarea')) return norm(el.value);
+  if (el.matches('select')) return norm(el.selectedOptions[0] ? el.selectedOptions[0].text : '');
+  const parts = [];
+  const walk = node => {
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
+      else if (child.nodeType !== Node.ELEMENT_NODE || !shown(child)) continue;
+      else if (child.matches('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])'
+                             + ':not([type=button]), textarea')) parts.push(child.value);
+      else if (!child.matches(SKIP)) walk(child);
+    }
+  };
+  walk(el);
+  return norm(parts.join(' '));
+}
+
+function textOf(el) { return el.matches('input, textarea, select') ? '' : valueOf(el); }
+
+function labelledBy(el) {
+  const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+  return norm(ids.map(id => (document.getElementById(id) || {}).textContent || '').join(' '));
+}
+
+function within(root, selector) {
+  const found = Array.from(root.querySelectorAll(selector));
+  return root.matches(selector) ? [root, ...found] : found;
+}
+
+// ---- the value next to a label -----------------------------------------------------------------
+function cellsOf(row) { return Array.from(row.children).filter(c => c.matches(CELL)); }
+
+function isHeaderRow(row) {
+  const cells = cellsOf(row);
+  return !!row.closest('thead') || (cells.length > 0 && cells.every(c => c.matches('th, [role=columnheader]')));
+}
+
+function tableOf(el) { return el.closest('table, [role=table], [role=grid], [role=treegrid]'); }
+
+function nextCell(cell) {
+  for (let c = cell.nextElementSibling; c; c = c.nextElementSibling) {
+    if (c.matches(CELL) && shown(c) && valueOf(c)) return c;
+  }
+  return null;
+}
+
+// The cell under a column header: in the row `root` is (or is in), else in the first data row.
+function columnCell(header, root) {
+  const headerRow = header.closest(ROW);
+  const table = headerRow && tableOf(headerRow);
+  if (!table) return null;
+  const index = cellsOf(headerRow).indexOf(header);
+  const rows = within(table, ROW).filter(r => r !== headerRow && !isHeaderRow(r));
+  const mine = rows.filter(r => r === root || r.contains(root) || root.contains(r));
+  for (const row of (mine.length ? mine : rows)) {
+    const cell = cellsOf(row)[index];
+    if (cell && shown(cell)) return cell;
+  }
+  return null;
+}
+
+// The column headers of the table `root` is a row of (or is in), for reading one row by its columns.
+function headersAbove(root) {
+  const table = tableOf(root);
+  if (!table || !root.closest(ROW)) return [];
+  return within(table, ROW).filter(isHeaderRow).flatMap(cellsOf);
+}
+
+// The value shown after `label` (document order) in its container, going up at most three levels.
+function adjacentValue(label) {
+  let container = label;
+  for (let level = 0; level < 3 && container.parentElement; level++) {
+    container = container.parentElement;
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    walker.currentNode = label;
+    let node = walker.nextSibling() || nextOutside(walker, label, container);
+    const parts = [];
+    while (node) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        if (node.parentElement && shown(node.parentElement) && !node.parentElement.closest(SKIP)) parts.push(node.textContent);
+        node = walker.nextNode();
+      } else if (node.matches(SKIP) || !shown(node)) {
+        node = walker.nextSibling() || nextOutside(walker, node, container);
+      } else if (node.matches('input, textarea')) {
+        parts.push(node.value);
+        node = walker.nextNode();
+      } else {
+        node = walker.nextNode();
+      }
+      if (norm(parts.join(' '))) return norm(parts.join(' '));
+    }
+  }
+  return '';
+}
+
+function nextOutside(walker, from, container) {
+  for (let n = from; n && n !== container; n = n.parentNode) {
+    walker.currentNode = n;
+    const sibling = walker.nextSibling();
+    if (sibling) return sibling;
+  }
+  return null;
+}
+
+function valueNextTo(root, labels) {
+  const wanted = labels.map(labelWords);
+  const is = text => wanted.includes(labelWords(text));
+  const any = (selector, test, value) => {
+    for (const el of within(root, selector)) {
+      if (!shown(el) || !test(el)) continue;
+      const found = value(el);
+      if (found !== null && found !== undefined && (typeof found !== 'string' || found)) return found;
+    }
+    return null;
+  };
+  const fieldValue = el => (el && !el.matches('button, [role=button], a') ? valueOf(el) : null);
+  return any('[aria-labelledby]', el => is(labelledBy(el)), fieldValue)
+    ?? any('[aria-label]', el => is(el.getAttribute('aria-label')), fieldValue)
+    ?? any('label', el => is(textOf(el)), el => (el.control && shown(el.control) ? valueOf(el.control) : null))
+    ?? any('dt, [role=term]', el => is(textOf(el)), el => {
+      for (let d = el.nextElementSibling; d; d = d.nextElementSibling) {
+        if (d.matches('dd, [role=definition]')) return shown(d) ? valueOf(d) : null;
+        if (d.matches('dt, [role=term]')) return null;
+      }
+      return null;
+    })
+    ?? any(CELL, el => is(textOf(el)) && !!el.closest(ROW), el => {
+      const cell = el.matches('th[scope=col], [role=columnheader]') ? null : nextCell(el);
+      return cell ? valueOf(cell) : null;
+    })
+    ?? any('th, [role=columnheader]', el => is(textOf(el)), el => {
+      const cell = columnCell(el, root);
+      return cell ? valueOf(cell) : null;
+    })
+    ?? headersAbove(root).filter(h => shown(h) && is(textOf(h))).map(h => columnCell(h, root))
+      .filter(Boolean).map(valueOf).find(Boolean)
+    ?? any('*', el => is(textOf(el)) && !Array.from(el.children).some(c => is(textOf(c))), adjacentValue);
+}
+
+// ---- entries: the row, item or card holding one thing --------------------------------------------
+function ownMatches(root, re) {
+  const hits = within(root, '*').filter(el => shown(el) && !el.matches(NOT_CONTENT)
+                                        && (re.test(textOf(el) || norm(el.value)) || re.test(el.getAttribute('aria-label') || '')));
+  return hits.filter(el => !hits.some(other => other !== el && el.contains(other)));
+}
+
+// Each marker's entry: its largest ancestor that holds no other marker, no furniture (the page's
+// headings, controls outside the entries) and is not the page itself.
+function entries(root, arg) {
+  const markers = ownMatches(root, new RegExp(arg.marker, 'i'));
+  const furniture = [...within(root, 'h1, [role=heading][aria-level="1"], main, [role=main], nav, header, footer'),
+                     ...arg.furniture.flatMap(f => ownMatches(root, new RegExp(f, 'i')))];
+  const found = [];
+  const add = entry => { if (!found.includes(entry)) found.push(entry); };
+  for (const marker of markers) {
+    const header = marker.closest('th, [role=columnheader]');
+    if (header && header.closest(ROW)) {  // a column of a table: each data row is an entry
+      const table = header.closest('table, [role=table], [role=grid], [role=treegrid]');
+      within(table || root, ROW).filter(r => shown(r) && !isHeaderRow(r)).forEach(add);
+      continue;
+    }
+    let entry = marker;
+    while (entry.parentElement && entry !== root) {
+      const parent = entry.parentElement;
+      if (parent === document.body || parent === root) break;
+      if (markers.some(m => m !== marker && !entry.contains(m) && parent.contains(m))) break;
+      if (furniture.some(f => !entry.contains(f) && (parent.contains(f) || f === parent))) break;
+      entry = parent;
+    }
+    add(entry);
+  }
+  document.querySelectorAll('[data-vcs-robot-entry]').forEach(e => e.removeAttribute('data-vcs-robot-entry'));
+  found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry', `${arg.tag}-${i}`));
+  return found.length;
+}
+
+// What an entry shows: its name (first heading, row header or strong text, else its first words),
+// its text, the values of its fields and codes, its links and buttons.
+function describe(entry) {
+  const heading = within(entry, 'h1, h2, h3, h4, h5, h6, [role=heading], th[scope=row], [role=rowheader], caption, legend, strong, b, dt')
+    .find(el => shown(el) && textOf(el));
+  const label = entry.getAttribute('aria-label') || labelledBy(entry);
+  const firstCell = entry.matches(ROW) ? Array.from(entry.children).find(c => c.matches(CELL) && shown(c) && textOf(c)) : null;
+  const name = norm(label || (heading && textOf(heading)) || (firstCell && textOf(firstCell)) || valueOf(entry).split(' ').slice(0, 6).join(' '));
+  const values = within(entry, 'input, textarea, code, pre, samp, kbd').filter(shown).map(e => (e.matches('input, textarea') ? e.value : e.textContent));
+  const links = within(entry, 'a, button, [role=button], [role=link]').filter(shown)
+    .map(a => ({text: norm(a.getAttribute('aria-label') || a.textContent), href: a.getAttribute('href') || ''}));
+  return {name, text: valueOf(entry) + ' ' + values.join(' '), values, links};
+}
+
+// Shown words a person could mean instead of the ones that were not found (for drift reports).
+function shownWords(root) {
+  const out = [];
+  for (const el of within(root, 'button, a, [role=button], [role=link], [role=option], [role=menuitem], [role=tab], h1, h2, h3, h4, label, th, dt, legend, input, textarea')) {
+    if (!shown(el)) continue;
+    const words = norm(el.getAttribute('aria-label') || (el.matches('input, textarea') ? el.placeholder || el.value : el.textContent));
+    const kind = el.getAttribute('role') || el.tagName.toLowerCase();
+    if (words && words.length <= 80) out.push([words, kind]);
+    if (out.length >= 400) break;
+  }
+  return out;
+}
+

@@ -1,0 +1,199 @@
+"""The locate primitives on a table of small markups, in a real Chromium: each markup a row, so a new
+markup found in the wild is one more row. Every row of a table must give the same answer."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Page, async_playwright
+
+from robot import browser as browsers
+from robot.errors import AmbiguousElement, DriftError
+from robot.locate import (Where, control, css, describe, entries, entry_named, field, find, role, strict_matching,
+                          value_next_to)
+
+GUID = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
+HIDDEN_MENU = '<nav hidden><form><button type="submit">Sign out</button></form><a href="#">Create VCS provider</a></nav>'
+
+# ---- the value next to a label ----------------------------------------------------------------------
+VALUE_MARKUPS = {
+    "dt/dd": f"<dl><dt>App ID</dt><dd>{GUID}</dd><dt>Client Secret</dt><dd>••••</dd></dl>",
+    "dt/dd with a required marker": f"<dl><dt>App ID <span aria-hidden=true>*</span></dt><dd>{GUID}</dd></dl>",
+    "role term/definition": f'<div role=term>App ID</div><div role=definition>{GUID}</div>',
+    "row header + cell": f'<table><tr><th scope=row>App ID</th><td>{GUID} <button>Copy</button></td></tr></table>',
+    "row of plain cells": f"<table><tr><td>App ID:</td><td><code>{GUID}</code></td></tr></table>",
+    "column header + cell": f"<table><thead><tr><th>Name</th><th>App ID</th></tr></thead>"
+                            f"<tbody><tr><td>app</td><td>{GUID}</td></tr></tbody></table>",
+    "ARIA grid": f'<div role=grid><div role=row><span role=columnheader>App ID</span></div>'
+                 f'<div role=row><span role=gridcell>{GUID}</span></div></div>',
+    "label for a read-only field": f'<label for=x>App ID</label><input id=x readonly value="{GUID}">',
+    "aria-labelledby": f'<span id=l>App ID</span><code aria-labelledby=l>{GUID}</code>',
+    "aria-label": f'<output aria-label="App ID">{GUID}</output>',
+    "label then value in a card": f'<div class=card><span>App ID</span><code>{GUID}</code><button>Copy</button></div>',
+    "strong label in a paragraph": f"<p><strong>App ID:</strong> {GUID}</p>",
+    "label and value in nested blocks": f"<div><div><span>App ID</span></div><div><span>{GUID}</span></div></div>",
+    "hidden copy first": f'<template><dl><dt>App ID</dt><dd>wrong</dd></dl></template>'
+                         f'<dl style="display:none"><dt>App ID</dt><dd>wrong</dd></dl>'
+                         f'<dl style="position:absolute;left:-10000px"><dt>App ID</dt><dd>wrong</dd></dl>'
+                         f'<dl><dt>App ID</dt><dd>{GUID}</dd></dl>',
+}
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def page(loop) -> Iterator[Page]:
+    async def start():
+        playwright = await async_playwright().start()
+        browser = await browsers.launch(playwright)
+        return playwright, browser, await browser.new_page()
+    playwright, browser, page = loop.run_until_complete(start())
+    yield page
+    loop.run_until_complete(browser.close())
+    loop.run_until_complete(playwright.stop())
+
+
+def on(loop, page: Page, html: str, coroutine_of):
+    async def run():
+        await page.set_content(f"<main>{HIDDEN_MENU}{html}</main>")
+        return await coroutine_of(page)
+    return loop.run_until_complete(run())
+
+
+@pytest.mark.parametrize("markup", VALUE_MARKUPS)
+def test_value_next_to(markup, loop, page):
+    assert on(loop, page, VALUE_MARKUPS[markup], lambda p: value_next_to(p, "App ID", "Application ID")) == GUID
+
+
+def test_value_next_to_an_absent_label_is_none(loop, page):
+    assert on(loop, page, VALUE_MARKUPS["dt/dd"], lambda p: value_next_to(p, "Callback URL")) is None
+
+
+def test_value_next_to_within_a_scope(loop, page):
+    html = (f"<section id=a><dl><dt>App ID</dt><dd>other</dd></dl></section>"
+            f"<section id=b><dl><dt>App ID</dt><dd>{GUID}</dd></dl></section>")
+    assert on(loop, page, html, lambda p: value_next_to(p.locator("#b"), "App ID")) == GUID
+
+
+# ---- entries ----------------------------------------------------------------------------------------
+CALLBACK = "https://app.terraform.io/auth/1234/callback"
+ENTRY_MARKUPS = {
+    "cards": "<h1>VCS Providers</h1><a href=/add>Add VCS Provider</a>"
+             "<div><div><h3>One</h3><p>Callback URL</p><code>https://t/auth/1/callback</code></div>"
+             f"<div><h3>Azure DevOps Services</h3><p>Callback URL</p><code>{CALLBACK}</code>"
+             "<a href=/version-control/oc-2/edit>Edit</a></div></div>",
+    "a single card": "<h1>VCS Providers</h1><a href=/add>Add VCS Provider</a>"
+                     f"<div><div><h3>Azure DevOps Services</h3><dl><dt>Callback URL</dt><dd>{CALLBACK}</dd></dl>"
+                     "<a href=/version-control/oc-2/edit>Edit</a></div></div>",
+    "table rows": "<h1>VCS Providers</h1><table><tr><th>Name</th><th>Callback URL</th><th></th></tr>"
+                  "<tr><td>One</td><td>https://t/auth/1/callback</td><td></td></tr>"
+                  f"<tr><td>Azure DevOps Services</td><td>{CALLBACK}</td>"
+                  "<td><a href=/version-control/oc-2/edit>Edit</a></td></tr></table>",
+    "list items": "<h1>VCS Providers</h1><ul><li><strong>One</strong> Callback URL https://t/auth/1/callback</li>"
+                  f"<li><strong>Azure DevOps Services</strong> Callback URL {CALLBACK} "
+                  "<a href=/version-control/oc-2/edit>Edit</a></li></ul>",
+    "articles with hidden copies": "<h1>VCS Providers</h1><template><article><h3>Azure DevOps Services</h3>"
+                                   "Callback URL x</article></template>"
+                                   "<article><h3>One</h3>Callback URL https://t/auth/1/callback</article>"
+                                   f"<article aria-label='Azure DevOps Services'><h3>Azure DevOps Services</h3>"
+                                   f"Callback URL <input readonly value='{CALLBACK}'>"
+                                   "<a href=/version-control/oc-2/edit>Edit</a></article>",
+}
+
+
+@pytest.mark.parametrize("markup", ENTRY_MARKUPS)
+def test_entry_named(markup, loop, page):
+    async def check(p):
+        found = await entries(p, "Callback URL", ("Add VCS Provider",))
+        named = await entry_named(p, "azure devops services", "Callback URL", ("Add VCS Provider",))
+        assert named is not None
+        view = await describe(named)
+        return len(found), view.name, CALLBACK in view.text, [link["href"] for link in view.links]
+    count, name, has_callback, hrefs = on(loop, page, ENTRY_MARKUPS[markup], check)
+    assert count == (1 if markup == "a single card" else 2)
+    assert name == "Azure DevOps Services" and has_callback and "/version-control/oc-2/edit" in hrefs
+
+
+def test_value_next_to_inside_an_entry_of_a_table(loop, page):
+    async def check(p):
+        entry = await entry_named(p, "Azure DevOps Services", "Callback URL")
+        return await value_next_to(entry, "Callback URL")
+    assert on(loop, page, ENTRY_MARKUPS["table rows"], check) == CALLBACK
+
+
+# ---- find: cheap first, shown only, strict, drift with the nearest words -------------------------------
+BUTTON_MARKUPS = {
+    "button": "<button>Create VCS provider</button>",
+    "link styled as a button": "<a href=# class=btn>Create VCS Provider</a>",
+    "div with role button": "<div role=button tabindex=0>create vcs provider</div>",
+    "input submit": "<form><input type=submit value='Create VCS provider'></form>",
+    "hidden copies first": "<template><button>Create VCS provider</button></template>"
+                           "<button style=display:none>Create VCS provider</button>"
+                           "<button style='position:absolute;left:-10000px'>Create VCS provider</button>"
+                           "<form><button type=submit id=real>Create VCS provider</button></form>",
+}
+
+
+@pytest.mark.parametrize("markup", BUTTON_MARKUPS)
+def test_find_a_control_by_its_words(markup, loop, page):
+    async def check(p):
+        found = await find(p, Where("S", "P"), "step", "the button", css("form button[type=submit]"),
+                           *control("Create VCS provider"))
+        return await found.evaluate("e => e.getBoundingClientRect().left >= 0"), (await found.inner_text()
+                                                                                 or await found.input_value())
+    shown, words = on(loop, page, BUTTON_MARKUPS[markup], check)
+    assert shown and words.lower() == "create vcs provider"
+
+
+def test_a_hidden_match_of_a_cheap_candidate_never_wins(loop, page):
+    """The closed menu's "Sign out" submit button matches the CSS fallback first in the document."""
+    async def check(p):
+        found = await find(p, Where("S", "P"), "step", "the button", css("form button[type=submit]"),
+                           *control("Create VCS provider"), timeout=3000)
+        return await found.inner_text()
+    html = "<div><button disabled>Create VCS provider</button></div><a href=#>Create VCS provider</a>"
+    assert on(loop, page, html, check) == "Create VCS provider"
+
+
+FIELD_MARKUPS = {
+    "label for": "<label for=n>App ID</label><input id=n>",
+    "wrapping label with marker": "<label>App ID <span>*</span><input></label>",
+    "aria-labelledby": "<span id=t>App ID</span><input aria-labelledby=t>",
+    "placeholder only": "<input placeholder='App ID'>",
+    "hidden copy in a second form": "<form hidden><label>App ID<input></label></form><input placeholder='App ID'>",
+}
+
+
+@pytest.mark.parametrize("markup", FIELD_MARKUPS)
+def test_find_a_field_by_its_label(markup, loop, page):
+    async def check(p):
+        found = await find(p, Where("S", "P"), "fill", "the App ID field", *field("App ID"), timeout=3000)
+        await found.fill(GUID)
+        return await p.evaluate("() => Array.from(document.querySelectorAll('input')).map(i => i.value)")
+    assert on(loop, page, FIELD_MARKUPS[markup], check).count(GUID) == 1
+
+
+def test_strict_matching_refuses_two_shown_matches(loop, page):
+    async def check(p):
+        with strict_matching(3000):
+            await find(p, Where("Terraform Cloud", "VCS Providers"), "add", "the add button",
+                       *control("Add VCS Provider"))
+    with pytest.raises(AmbiguousElement, match="found more than once"):
+        on(loop, page, "<button>Add VCS Provider</button><div><button>add vcs provider</button></div>", check)
+
+
+def test_drift_names_the_nearest_words_on_the_page(loop, page):
+    async def check(p):
+        await find(p, Where("Terraform Cloud", "add VCS provider"), "submit", '"Create VCS provider" button',
+                   role("button", "Create VCS provider", "Create VCS Provider"), timeout=1000)
+    with pytest.raises(DriftError) as error:
+        on(loop, page, "<h2>Azure DevOps Services</h2><button>Sign out</button><button>Create provider</button>", check)
+    message = str(error.value)
+    assert message.startswith('Terraform Cloud / add VCS provider / submit: could not find "Create VCS provider"')
+    assert 'nearest on the page: "Create provider" (button)' in message
