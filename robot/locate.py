@@ -97,7 +97,7 @@ def css(selector: str) -> Candidate:
     return Candidate(f"css={selector}", lambda s: s.locator(selector), cost=0)
 
 
-def field(*variants: str) -> tuple[Candidate, ...]:
+def text_field(*variants: str) -> tuple[Candidate, ...]:
     """A text field by what names it: its label (`for`, wrapping, aria-labelledby or aria-label), or
     only a placeholder."""
     return (label(*variants),

@@ -10,11 +10,23 @@ from playwright.async_api import Page, async_playwright
 
 from robot import browser as browsers
 from robot.errors import AmbiguousElement, DriftError
-from robot.locate import (Where, control, css, describe, entries, entry_named, field, find, role, strict_matching,
-                          value_next_to)
+from robot.locate import (
+    Where,
+    control,
+    css,
+    describe,
+    entries,
+    entry_named,
+    find,
+    role,
+    strict_matching,
+    text_field,
+    value_next_to,
+)
 
 GUID = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
-HIDDEN_MENU = '<nav hidden><form><button type="submit">Sign out</button></form><a href="#">Create VCS provider</a></nav>'
+HIDDEN_MENU = ('<nav hidden><form><button type="submit">Sign out</button></form>'
+               '<a href="#">Create VCS provider</a></nav>')
 
 # ---- the value next to a label ----------------------------------------------------------------------
 VALUE_MARKUPS = {
@@ -173,7 +185,7 @@ FIELD_MARKUPS = {
 @pytest.mark.parametrize("markup", FIELD_MARKUPS)
 def test_find_a_field_by_its_label(markup, loop, page):
     async def check(p):
-        found = await find(p, Where("S", "P"), "fill", "the App ID field", *field("App ID"), timeout=3000)
+        found = await find(p, Where("S", "P"), "fill", "the App ID field", *text_field("App ID"), timeout=3000)
         await found.fill(GUID)
         return await p.evaluate("() => Array.from(document.querySelectorAll('input')).map(i => i.value)")
     assert on(loop, page, FIELD_MARKUPS[markup], check).count(GUID) == 1
