@@ -6,6 +6,8 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+from .markup import Markup, pick
+
 TEMPLATES = Path(__file__).parent / "templates"
 WORLD = web.AppKey("world", object)
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
@@ -16,9 +18,12 @@ def world_of(request: web.Request):
 
 
 def render(request: web.Request, template: str, status: int = 200, headers=None, **context) -> web.Response:
-    """Renders `template` (which extends base.html); its content appears only after a seeded delay."""
+    """Renders `template` (which extends base.html); its content appears only after a seeded delay, in the
+    markup the options choose for this page (`mk`, see markup.py)."""
     world = world_of(request)
-    html = _env.get_template(template).render(delay=world.render_delay(), request=request, world=world, **context)
+    mk = Markup(pick(world.options.markup, world.options.seed, request.path))
+    html = _env.get_template(template).render(delay=world.render_delay(), request=request, world=world, mk=mk,
+                                              **context)
     return web.Response(text=html, status=status, content_type="text/html", headers=headers)
 
 

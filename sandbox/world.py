@@ -16,6 +16,7 @@ import pyotp
 
 from .azure_state import AzureState
 from .faults import FaultInjector, FaultPlan
+from .markup import check as check_markup
 from .tfc_state import TfcState
 
 
@@ -32,9 +33,13 @@ class SandboxOptions:
     api_rate_limit: int = 30  # TFC API requests per second per user
     faults: FaultPlan = field(default_factory=FaultPlan)  # a dict is accepted (FaultPlan.from_dict)
     drift: set[str] = field(default_factory=set)
+    # the HTML every page is rendered in, same words each time (markup.py): "plain" (as always),
+    # "tables", "cards", or "mixed" (one of the three per page, from the seed and the page's path)
+    markup: str = "plain"
 
     def __post_init__(self):
         self.faults = FaultPlan.coerce(self.faults)
+        check_markup(self.markup)
 
 
 @dataclass
