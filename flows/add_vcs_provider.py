@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from robot.errors import FinalError
-from robot.pages.tfc.vcs_providers import ProviderCard, VcsProvidersPage
+from robot.pages.tfc.vcs_providers import ProviderEntry, VcsProvidersPage
 
 from .context import FlowContext
 from .create_application import Application
@@ -21,11 +21,13 @@ class Provider:
     page: VcsProvidersPage
 
 
-async def open_providers(ctx: FlowContext, opened: bool = False) -> tuple[VcsProvidersPage, ProviderCard | None]:
+async def open_providers(ctx: FlowContext, opened: bool = False) -> tuple[VcsProvidersPage, ProviderEntry | None]:
     """The org's VCS Providers page (loaded unless the TFC tab shows it already: `opened`), and the
     card of our provider if it exists."""
     page = VcsProvidersPage(ctx.tfc_page, ctx.tfc)
-    if not opened:
+    if opened:
+        await page.attach(ctx.settings.tfc_url, ctx.task.org)
+    else:
         await page.open(ctx.settings.tfc_url, ctx.task.org)
     cards = [c for c in await page.clients() if c.name == ctx.task.provider_name]
     if len(cards) > 1:
@@ -35,7 +37,7 @@ async def open_providers(ctx: FlowContext, opened: bool = False) -> tuple[VcsPro
 
 
 async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvidersPage,
-                           card: ProviderCard | None) -> Provider:
+                           card: ProviderEntry | None) -> Provider:
     """`page` is the org's VCS Providers page, still open in the TFC tab; `card` our provider's, if any."""
     if card:
         ctx.note(f"reusing the existing VCS provider {card.name!r}")
@@ -44,7 +46,7 @@ async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvider
         form = await page.add_provider()
         await form.choose_provider(SERVICE)
         await form.fill(ctx.task.provider_name, app.app_id, await app.client_secret())
-        await ctx.shot("create-provider", ctx.tfc_page, {"form": form.form(), "button": form.submit_button()},
+        await ctx.shot("create-provider", ctx.tfc_page, {"form": form.form, "button": form.submit_button()},
                        masks=form.secret_locators())
         await form.submit()
         card = next((c for c in await page.clients() if c.name == ctx.task.provider_name), None)
@@ -54,5 +56,6 @@ async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvider
     if not card.callback_url:
         raise FinalError(f"the VCS provider {card.name!r} shows no Callback URL")
     ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "")
-    await ctx.shot("provider-created", ctx.tfc_page, {"card": page.card(card.name)})
+    name = card.name
+    await ctx.shot("provider-created", ctx.tfc_page, {"card": lambda: page.card(name)})
     return Provider(card.name, card.callback_url, card.client_id, card.oauth_token_id, page)

@@ -18,7 +18,8 @@ async def connect_organization(ctx: FlowContext, app: Application, provider: Pro
     page = provider.page
     for attempt in (1, 2):
         await ctx.shot("connect-provider", ctx.tfc_page,
-                       {"card": page.card(provider.name), "button": page.connect_button(provider.name, ctx.task.org)})
+                       {"card": lambda: page.card(provider.name),
+                        "button": lambda: page.connect_button(provider.name, ctx.task.org)})
         await page.connect(provider.name, ctx.task.org)
         authorize = AuthorizePage(ctx.tfc_page, ctx.azure)
         state = await authorize.wait()
@@ -33,9 +34,9 @@ async def connect_organization(ctx: FlowContext, app: Application, provider: Pro
             raise CallbackMismatch("Azure DevOps still refuses the callback URL after fixing it once")
         raise FinalError(f"Azure DevOps refused the authorization: {await authorize.error_text()}")
     await ctx.shot("accept-terms", ctx.tfc_page,
-                   {"consent": authorize.consent_panel(), "button": authorize.accept_button()})
+                   {"consent": authorize.consent_panel, "button": authorize.accept_button()})
     await authorize.accept()
     token_id = await page.wait_connected(provider.name)
     ctx.remember(oauth_token_id=token_id)
-    await ctx.shot("connected", ctx.tfc_page, {"card": page.card(provider.name)})
+    await ctx.shot("connected", ctx.tfc_page, {"card": lambda: page.card(provider.name)})
     return token_id

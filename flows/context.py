@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Page
 
-from robot.capture import Capture
+from robot.capture import Capture, Masks, Part
 from robot.errors import FinalError
 from robot.identity import Identity
 from robot.journal import Journal
@@ -46,8 +46,8 @@ class FlowContext:
             self.journal.record(self.task.org, self._current.name, "progress",
                                 **{_JOURNAL_FIELDS[k]: v for k, v in values.items() if k in _JOURNAL_FIELDS})
 
-    async def shot(self, step: str, page: Page, parts: dict[str, Locator] | None = None,
-                   masks: list[Locator] | None = None) -> None:
+    async def shot(self, step: str, page: Page, parts: dict[str, Part] | None = None,
+                   masks: Masks | None = None) -> None:
         await self.capture.shot(step, page, parts, masks)
 
     @asynccontextmanager

@@ -61,10 +61,10 @@ async def create_application(ctx: FlowContext, callback_url: str | None = None) 
         application_website=task.website(ctx.settings.tfc_url),
         callback_url=callback_url or ctx.settings.tfc_url + PLACEHOLDER_CALLBACK_PATH,
     )
-    await ctx.shot("create-application", ctx.ado_page, {"form": form.form()})
+    await ctx.shot("create-application", ctx.ado_page, {"form": form.form})
     await form.select_only_scopes(list(REQUIRED_SCOPES))
     await ctx.shot("application-permissions", ctx.ado_page,
-                   {"scopes": form.scopes_section(), "button": form.create_button()})
+                   {"scopes": form.scopes_section, "button": form.create_button()})
     details = await form.submit()
     ctx.note(f"created the application {task.app_name!r}")
     return await _opened(ctx, details, created=True)
@@ -73,5 +73,5 @@ async def create_application(ctx: FlowContext, callback_url: str | None = None) 
 async def _opened(ctx: FlowContext, details: ApplicationDetailsPage, created: bool) -> Application:
     app = Application(await details.app_id(), await details.callback_url(), details, created)
     ctx.remember(app_id=app.app_id)
-    await ctx.shot("application-details", ctx.ado_page, masks=details.secret_locators())
+    await ctx.shot("application-details", ctx.ado_page, masks=details.secret_locators)
     return app

@@ -23,12 +23,12 @@ import datetime as dt
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator
 
 from robot.errors import FinalError, RobotError
 from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
-from robot.pages.tfc.providers_wizard import ProvidersPage, WizardProvider
-from robot.pages.tfc.vcs_providers import ProviderCard
+from robot.pages.tfc.providers_wizard import ProviderEntry, ProvidersPage
 from robot.secrets import Secret
 from robot.tfc_api import TfcApi
 
@@ -75,8 +75,8 @@ async def connect_org_pat(ctx: FlowContext, generation: str) -> None:
 async def _check_existing(ctx: FlowContext, generation: str) -> tuple[bool, Any]:
     """(connected, state): state is the wizard's ProvidersPage and our card, or the seed page's card."""
     name = ctx.task.provider_name
-    state: tuple[ProvidersPage, WizardProvider | None] | ProviderCard | None
-    connected_card: WizardProvider | ProviderCard | None
+    state: tuple[ProvidersPage, ProviderEntry | None] | ProviderEntry | None
+    connected_card: ProviderEntry | None
     if generation == "wizard":
         page = ProvidersPage(ctx.tfc_page, ctx.tfc)
         await page.attach(ctx.settings.tfc_url, ctx.task.org)
@@ -145,8 +145,9 @@ async def create_token(ctx: FlowContext) -> Secret:
     if token is None:
         token = await pats.create(name, ado_org, TOKEN_DAYS, scopes=DEFAULT_SCOPES)
         ctx.note(f"created the token {name!r} for {ado_org} ({', '.join(DEFAULT_SCOPES)}, {TOKEN_DAYS} days)")
-    await ctx.shot("pat-created", ctx.ado_page, {"row": pats.rows_named(name, active=True).first},
-                   masks=pats.secret_locators())
+    async def row() -> Locator:
+        return (await pats.rows_named(name, active=True))[0]
+    await ctx.shot("pat-created", ctx.ado_page, {"row": row}, masks=pats.secret_locators())
     _remember_expiry(ctx, await pats.expiry_of(name))
     return token
 
@@ -163,12 +164,12 @@ async def _add_in_wizard(ctx: FlowContext, state, token: Secret) -> None:
     client_id = setup.client_id() or ""
     form = await setup.use_personal_access_token()
     await form.fill(name, token, ado_org)
-    await ctx.shot("pat-configure", ctx.tfc_page, {"form": form.form()}, masks=form.secret_locators())
+    await ctx.shot("pat-configure", ctx.tfc_page, {"form": form.form}, masks=form.secret_locators())
     if await form.connect_and_continue() == "advanced":
         advanced = AdvancedSettingsPage(ctx.tfc_page)
         await advanced.wait_ready()
         await ctx.shot("wizard-advanced-settings", ctx.tfc_page,
-                       {"panel": advanced.panel(), "button": advanced.skip_button()})
+                       {"panel": advanced.panel, "button": advanced.skip_button()})
         await advanced.skip_and_finish()
     page.org = page.org or ctx.task.org
     token_id = await page.wait_connected(name)
@@ -177,7 +178,7 @@ async def _add_in_wizard(ctx: FlowContext, state, token: Secret) -> None:
     # the callback URL of a PAT client means nothing: verify matches the client by id
     ctx.remember(oauth_client_id=client_id, oauth_token_id=token_id, callback_url="")
     ctx.note(f"connected with the personal access token: {token_id}")
-    await ctx.shot("wizard-connected", ctx.tfc_page, {"card": page.card(name)})
+    await ctx.shot("wizard-connected", ctx.tfc_page, {"card": lambda: page.card(name)})
 
 
 async def _add_by_api(ctx: FlowContext, card, token: Secret) -> None:
@@ -207,4 +208,4 @@ async def _add_by_api(ctx: FlowContext, card, token: Secret) -> None:
     ctx.remember(oauth_client_id=client["id"], oauth_token_id=token_id, callback_url="")
     ctx.note(f"connected with the personal access token: {token_id}")
     page, _card = await open_providers(ctx)  # the page shows the new provider: the step's screenshot
-    await ctx.shot("pat-connected", ctx.tfc_page, {"card": page.card(name)})
+    await ctx.shot("pat-connected", ctx.tfc_page, {"card": lambda: page.card(name)})

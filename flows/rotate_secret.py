@@ -22,7 +22,7 @@ from robot.pages.ado.application_details import ApplicationDetailsPage, SecretRo
 from robot.pages.ado.authorize import AuthorizePage
 from robot.pages.ado.profile import ProfilePage
 from robot.pages.tfc.edit_vcs_provider import edit_link, open_edit
-from robot.pages.tfc.providers_wizard import ProvidersPage, WizardProvider
+from robot.pages.tfc.providers_wizard import ProviderEntry, ProvidersPage
 
 from .context import FlowContext
 from .verify import verify
@@ -56,11 +56,11 @@ async def rotate_org(ctx: FlowContext) -> None:
                 retired += 1
         if not retired:
             ctx.note("no old client secret left to retire")
-        await ctx.shot("secret-rotated", ctx.ado_page, masks=details.secret_locators())
+        await ctx.shot("secret-rotated", ctx.ado_page, masks=details.secret_locators)
     await verify(ctx)
 
 
-async def _connected_provider(ctx: FlowContext, providers: ProvidersPage) -> WizardProvider:
+async def _connected_provider(ctx: FlowContext, providers: ProvidersPage) -> ProviderEntry:
     await providers.open(ctx.settings.tfc_url, ctx.task.org)
     named = [c for c in await providers.clients() if c.name == ctx.task.provider_name]
     if not named:
@@ -109,7 +109,7 @@ async def _new_secret(ctx: FlowContext, details: ApplicationDetailsPage) -> Secr
         ctx.journal.record(ctx.task.org, "generate_secret", "progress",
                            detail=f"{NEW_SECRET}{new.key}; expires {expires or '?'}")
     ctx.remember(expires=expires)
-    await ctx.shot("generate-secret", ctx.ado_page, masks=details.secret_locators())
+    await ctx.shot("generate-secret", ctx.ado_page, masks=details.secret_locators)
     return new
 
 
@@ -139,13 +139,13 @@ def journaled_expiry(journal, org: str) -> str:
 
 
 async def _update_provider(ctx: FlowContext, providers: ProvidersPage, name: str, secret) -> None:
-    if not providers._on_page():
+    if not providers.on_page():
         await providers.open(ctx.settings.tfc_url, ctx.task.org)
-    card = providers.card(name)
+    card = await providers.card(name)
     await ctx.shot("edit-provider", ctx.tfc_page, {"card": card, "link": edit_link(card)})
     edit = await open_edit(card, name)
     await edit.replace_secret(secret)
-    await ctx.shot("update-provider", ctx.tfc_page, {"form": edit.form(), "button": edit.update_button()},
+    await ctx.shot("update-provider", ctx.tfc_page, {"form": edit.form, "button": edit.update_button()},
                    masks=edit.secret_locators())
     await edit.submit()
     ctx.note("Terraform Cloud holds the new client secret")
@@ -153,16 +153,16 @@ async def _update_provider(ctx: FlowContext, providers: ProvidersPage, name: str
 
 async def _reauthorize(ctx: FlowContext, providers: ProvidersPage, name: str) -> None:
     await providers.wait_ready()
-    await ctx.shot("reauthorize", ctx.tfc_page, {"card": providers.card(name),
-                                                 "link": providers.reauthorize_link(name)})
+    await ctx.shot("reauthorize", ctx.tfc_page, {"card": lambda: providers.card(name),
+                                                 "link": lambda: providers.reauthorize_link(name)})
     await providers.reauthorize(name)
-    if not providers._on_page():  # at Azure DevOps: consent again (a site may skip it and come straight back)
+    if not providers.on_page():  # at Azure DevOps: consent again (a site may skip it and come straight back)
         authorize = AuthorizePage(ctx.tfc_page, ctx.azure)
         state = await authorize.wait()
         if state != "consent":
             raise FinalError(f"Azure DevOps refused the authorization: {await authorize.error_text()}")
         await ctx.shot("reauthorize-accept", ctx.tfc_page,
-                       {"consent": authorize.consent_panel(), "button": authorize.accept_button()})
+                       {"consent": authorize.consent_panel, "button": authorize.accept_button()})
         await authorize.accept()
     token_id = await providers.wait_connected(name)
     ctx.remember(oauth_token_id=token_id)

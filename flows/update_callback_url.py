@@ -13,4 +13,4 @@ async def update_callback_url(ctx: FlowContext, app: Application, callback_url: 
     await app.details.set_callback_url(callback_url)
     app.callback_url = callback_url
     ctx.note("callback URL updated")
-    await ctx.shot("callback-updated", ctx.ado_page, masks=app.details.secret_locators())
+    await ctx.shot("callback-updated", ctx.ado_page, masks=app.details.secret_locators)

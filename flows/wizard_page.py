@@ -21,7 +21,7 @@ from robot.errors import CallbackMismatch, FinalError
 from robot.pages.ado.authorize import AuthorizePage
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage, wait_after_authorize
 from robot.pages.tfc.generation import ui_generation
-from robot.pages.tfc.providers_wizard import SERVICE, ProvidersPage, WizardProvider
+from robot.pages.tfc.providers_wizard import SERVICE, ProviderEntry, ProvidersPage
 from robot.pages.tfc.setup_provider import SetupProviderPage
 
 from .context import FlowContext
@@ -40,7 +40,7 @@ async def detect_generation(ctx: FlowContext) -> str:
     return await ui_generation(ctx.tfc_page)
 
 
-async def our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider | None:
+async def our_provider(ctx: FlowContext, page: ProvidersPage) -> ProviderEntry | None:
     """Our provider by name; else an unfinished Azure DevOps Services one (left by an interrupted run)."""
     clients = await page.clients()
     named = [c for c in clients if c.name == ctx.task.provider_name]
@@ -52,7 +52,7 @@ async def our_provider(ctx: FlowContext, page: ProvidersPage) -> WizardProvider 
     return next((c for c in clients if c.setup_incomplete and c.service == SERVICE), None)
 
 
-async def open_setup(ctx: FlowContext, page: ProvidersPage, card: WizardProvider | None) -> SetupProviderPage:
+async def open_setup(ctx: FlowContext, page: ProvidersPage, card: ProviderEntry | None) -> SetupProviderPage:
     """"Set up provider" of an unfinished provider (`card`), or of a new one: Add VCS Provider >
     Azure DevOps > Azure DevOps Services."""
     if card:
@@ -62,7 +62,7 @@ async def open_setup(ctx: FlowContext, page: ProvidersPage, card: WizardProvider
     choose = await page.add_provider()
     await choose.open_family(FAMILY, SERVICE)
     await ctx.shot("wizard-choose-provider", ctx.tfc_page,
-                   {"panel": choose.panel(), "button": choose.family_button(FAMILY)})
+                   {"panel": choose.panel, "button": choose.family_button(FAMILY)})
     return await choose.choose(FAMILY, SERVICE)
 
 
@@ -122,14 +122,14 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
         if setup is not None:
             await setup.fill(name, app.app_id, await app.client_secret())
             await ctx.shot("wizard-setup-provider", ctx.tfc_page,
-                           {"values": setup.values_panel(), "form": setup.form(), "button": setup.connect_button()},
+                           {"values": setup.values_panel, "form": setup.form, "button": setup.connect_button()},
                            masks=setup.secret_locators())
             await setup.connect_and_continue()
             setup = None  # the client is saved now: a retry goes through "Reauthorize"
         else:
             await page.open(ctx.settings.tfc_url, ctx.task.org)
             await ctx.shot("wizard-reauthorize", ctx.tfc_page,
-                           {"card": page.card(name), "button": page.reauthorize_link(name)})
+                           {"card": lambda: page.card(name), "button": lambda: page.reauthorize_link(name)})
             await page.reauthorize(name)
         authorize = AuthorizePage(ctx.tfc_page, ctx.azure)
         state = await authorize.wait()
@@ -143,16 +143,16 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
             raise CallbackMismatch("Azure DevOps still refuses the callback URL after fixing it once")
         raise FinalError(f"Azure DevOps refused the authorization: {await authorize.error_text()}")
     await ctx.shot("wizard-accept-terms", ctx.tfc_page,
-                   {"consent": authorize.consent_panel(), "button": authorize.accept_button()})
+                   {"consent": authorize.consent_panel, "button": authorize.accept_button()})
     await authorize.accept()
     if await wait_after_authorize(ctx.tfc_page) == "advanced":
         advanced = AdvancedSettingsPage(ctx.tfc_page)
         await advanced.wait_ready()
         await ctx.shot("wizard-advanced-settings", ctx.tfc_page,
-                       {"panel": advanced.panel(), "button": advanced.skip_button()})
+                       {"panel": advanced.panel, "button": advanced.skip_button()})
         await advanced.skip_and_finish()
     page.org = page.org or ctx.task.org
     token_id = await page.wait_connected(name)
     ctx.remember(oauth_token_id=token_id)
-    await ctx.shot("wizard-connected", ctx.tfc_page, {"card": page.card(name)})
+    await ctx.shot("wizard-connected", ctx.tfc_page, {"card": lambda: page.card(name)})
     return token_id

@@ -1,11 +1,13 @@
 """Screenshots: one per step of a flow, plus the docs' images framed as screenshots/manifest.yaml says.
 
 A flow calls `shot(step, page, parts, masks)` at each capture point. `parts` names the elements that
-matter there (form, button, card...); the manifest picks which part frames a docs image and which one
-gets a highlight box. Secrets are masked by the flow's `masks` in every image.
+matter there (form, button, card...), as locators or as coroutine functions giving one (resolved only
+when a docs image needs them); the manifest picks which part frames a docs image and which one gets a
+highlight box. Secrets are masked by the flow's `masks` in every image.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -43,6 +45,8 @@ STEP_PARTS: dict[str, tuple[str, ...]] = {
     "connected": ("card",),
 }
 DEFAULT_VIEWPORT = {"width": 1280, "height": 800}
+Part = Locator | Callable[[], Awaitable[Locator]]
+Masks = list[Locator] | Callable[[], Awaitable[list[Locator]]]
 DEFAULT_THRESHOLD = 0.1  # pixelmatch's per-pixel colour distance (0..1)
 
 
@@ -192,14 +196,14 @@ class Capture:
     docs: bool = True
     written: list[dict] = field(default_factory=list)
 
-    async def shot(self, step: str, page: Page, parts: dict[str, Locator] | None = None,
-                   masks: list[Locator] | None = None) -> None:
+    async def shot(self, step: str, page: Page, parts: dict[str, Part] | None = None,
+                   masks: Masks | None = None) -> None:
         """One capture point: the step's screenshot and every docs image of that step."""
         images = self.manifest.for_step(step) if self.docs else []
         if not self.steps and not images:
             return
         parts = parts or {}
-        masks = masks or []
+        masks = (masks if isinstance(masks, list) else await masks()) if masks else []
         if self.steps:  # a record of the step for the report: JPEG is several times cheaper than PNG
             path = self.out / "steps" / f"{len(self.written) + 1:02d}-{step}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -211,7 +215,7 @@ class Capture:
         for image in images:
             await self._doc_image(image, page, parts, masks)
 
-    async def _doc_image(self, image: DocImage, page: Page, parts: dict[str, Locator], masks: list[Locator]) -> None:
+    async def _doc_image(self, image: DocImage, page: Page, parts: dict[str, Part], masks: list[Locator]) -> None:
         """One docs image: framed, highlighted, secrets masked, volatile content blanked, stable twice."""
         restore_viewport = None
         if image.viewport and image.viewport != page.viewport_size:
@@ -227,9 +231,9 @@ class Capture:
             if image.frame != "page":
                 if image.frame not in parts:
                     raise KeyError(f"{image.name}: the step {image.step} has no part {image.frame!r}")
-                clip = await _padded_box(page, parts[image.frame], image.padding)
+                clip = await _padded_box(page, await _resolved(parts[image.frame]), image.padding)
             if image.highlight and image.highlight in parts:
-                await _draw_highlight(parts[image.highlight])
+                await _draw_highlight(await _resolved(parts[image.highlight]))
             scale = image.device_scale_factor or self.manifest.device_scale_factor
             data = await stable_screenshot(
                 page, clip=clip, mask=list(masks) + [page.locator(sel) for sel in image.mask],
@@ -249,6 +253,10 @@ class Capture:
 
 
 STABLE_TRIES = 10
+
+
+async def _resolved(part: Part) -> Locator:
+    return part if isinstance(part, Locator) else await part()
 
 
 async def stable_screenshot(page: Page, **options) -> bytes:

@@ -164,7 +164,8 @@ async def find(scope: Scope, where: Where, step: str, element: str, *candidates:
     try:
         await union.first.wait_for(state="visible", timeout=timeout)
     except PlaywrightTimeout:
-        raise await drift(scope, where, step, element, ordered) from None
+        raise await drift(scope, where, step, element, [c.description for c in ordered],
+                          [w for c in ordered for w in c.words]) from None
     for candidate, loc in built:
         if (hit := await _first_shown(loc)) is not None:
             return await _checked(hit, loc, candidate, where, step, element, scope)
@@ -189,13 +190,11 @@ async def present(scope: Scope, *candidates: Candidate) -> Locator | None:
     return None
 
 
-async def drift(scope: Scope, where: Where, step: str, element: str, candidates: list[Candidate] | tuple,
+async def drift(scope: Scope, where: Where, step: str, element: str, tried: list[str], wanted: list[str],
                 ) -> DriftError:
-    """The DriftError for an element not found, naming the nearest words shown on the page."""
-    page = page_of(scope)
-    error = DriftError(where.site, where.page, step, element, [c.description for c in candidates],
-                       plain_url(page.url))
-    wanted = [w for c in candidates for w in c.words]
+    """The DriftError for an element not found (`tried`: how it was looked for; `wanted`: the words it
+    shows), naming the nearest words shown on the page."""
+    error = DriftError(where.site, where.page, step, element, tried, plain_url(page_of(scope).url))
     nearest = await nearest_words(scope, wanted) if wanted else None
     if nearest:
         error.args = (f"{error.args[0]}; nearest on the page: {nearest}",)
@@ -231,13 +230,32 @@ async def value_next_to(scope: Scope, *labels: str) -> str | None:
     return await _evaluate(scope, "valueNextTo", list(labels))
 
 
-async def entries(scope: Scope, marker: str, furniture: tuple[str, ...] = ()) -> list[Locator]:
-    """Each entry (row, list item, card, region) of a list: the largest block around one shown `marker`
-    (a regular expression its text matches, e.g. "Callback URL") that holds no other marker and none of
-    the page's `furniture` (regular expressions of headings and controls outside the entries)."""
+async def value_element(scope: Scope, *labels: str) -> Locator | None:
+    """The element showing the value next to a label (to mask or click), or None."""
     tag = secrets.token_hex(4)
-    count = await _evaluate(scope, "entries", {"marker": marker, "furniture": list(furniture), "tag": tag})
-    return [page_of(scope).locator(f'[data-vcs-robot-entry="{tag}-{i}"]') for i in range(count)]
+    if not await _evaluate(scope, "tagValue", {"labels": list(labels), "tag": tag}):
+        return None
+    return page_of(scope).locator(f'[data-vcs-robot-value~="{tag}"]')
+
+
+async def entries(scope: Scope, markers: tuple[str, ...], furniture: tuple[str, ...] = ()) -> list[Locator]:
+    """Each entry (row, list item, card, region) of a list: the largest block around one shown marker
+    (a regular expression its text matches, e.g. "Callback URL"; the first of `markers` found on the page)
+    that holds no other marker and none of the page's `furniture` (regular expressions of headings and
+    controls outside the entries). In a table whose column header is the marker, each data row."""
+    tag = secrets.token_hex(4)
+    count = await _evaluate(scope, "entries", {"markers": list(markers), "furniture": list(furniture), "tag": tag})
+    return [page_of(scope).locator(f'[data-vcs-robot-entry~="{tag}-{i}"]') for i in range(count)]
+
+
+async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tuple[str, ...], name: str, count: int,
+                           has: str = "", has_not: str = "", timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Waits until the page lists `count` entries named `name` (whose text matches `has`, and not
+    `has_not`), checked by the browser on every frame."""
+    await page.wait_for_function(
+        f"(arg) => {{ {_LIBRARY}; return countNamed(document.body, arg) === arg.count; }}",
+        arg={"markers": list(markers), "furniture": list(furniture), "name": name, "count": count, "has": has,
+             "hasNot": has_not}, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -255,12 +273,71 @@ async def describe(entry: Locator) -> EntryView:
     return EntryView(info["name"], info["text"], info["values"], info["links"])
 
 
-async def entry_named(scope: Scope, name: str, marker: str, furniture: tuple[str, ...] = ()) -> Locator | None:
+async def entry_named(scope: Scope, name: str, markers: tuple[str, ...],
+                      furniture: tuple[str, ...] = ()) -> Locator | None:
     """The entry whose name is `name` (case-insensitively), or None."""
-    for entry in await entries(scope, marker, furniture):
+    for entry in await entries(scope, markers, furniture):
         if (await describe(entry)).name.lower() == name.strip().lower():
             return entry
     return None
+
+
+async def block_around(scope: Scope, *parts: Locator, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
+    """The smallest block holding every one of `parts` (their lowest common ancestor), whatever the
+    markup: a form, a panel, a card; for framing screenshots."""
+    handles = [await part.first.element_handle(timeout=timeout) for part in parts]
+    tag = secrets.token_hex(4)
+    await page_of(scope).evaluate("""([elements, tag]) => {
+        let block = elements[0];
+        while (block.parentElement && !elements.every(e => block.contains(e))) block = block.parentElement;
+        block.setAttribute('data-vcs-robot-block', `${block.getAttribute('data-vcs-robot-block') || ''} ${tag}`.trim());
+    }""", [handles, tag])
+    return page_of(scope).locator(f'[data-vcs-robot-block~="{tag}"]')
+
+
+# ---- screens ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Screen:
+    """A known step of a multi-step page, recognised by what it shows (regular expressions, matched
+    case-insensitively against shown words): a heading, a text field (by its label, placeholder, name
+    or id), a control (button or link), any text, or a shown element of a CSS selector. Any one cue
+    is enough; the first screen of a list that shows one wins."""
+
+    name: str
+    headings: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    css: tuple[str, ...] = ()
+
+
+def _screens(screens: tuple[Screen, ...]) -> list[dict[str, Any]]:
+    return [dict(name=s.name, headings=list(s.headings), fields=list(s.fields), controls=list(s.controls),
+                 texts=list(s.texts), css=list(s.css)) for s in screens]
+
+
+async def screen_of(page: Page, screens: tuple[Screen, ...]) -> str | None:
+    """The name of the screen showing now, or None."""
+    return await _evaluate(page, "screenOf", _screens(screens))
+
+
+async def next_screen(page: Page, screens: tuple[Screen, ...], previous: str | None, errors: str,
+                      timeout: float) -> str | None:
+    """Waits until the page shows a screen other than `previous`, or an error (CSS `errors`); returns the
+    screen's name, or "error". No polling of ours: the browser re-checks on every frame."""
+    handle = await page.wait_for_function(
+        f"""(arg) => {{ {_LIBRARY};
+            const root = document.body;
+            if (arg.errors && errorTexts(root, arg.errors).length) return 'error';
+            const now = screenOf(root, arg.screens);
+            return now && now !== arg.previous ? now : false; }}""",
+        arg={"screens": _screens(screens), "previous": previous, "errors": errors}, timeout=timeout)
+    return await handle.json_value()
+
+
+async def error_texts(scope: Scope, selectors: str) -> list[str]:
+    """The shown error messages of the page (elements of `selectors` with text)."""
+    return await _evaluate(scope, "errorTexts", selectors)
 
 
 # ---- waiting --------------------------------------------------------------------------------------

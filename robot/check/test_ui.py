@@ -165,7 +165,7 @@ def test_10_edit_provider(walk: Walk) -> None:
     async def step() -> None:
         listing = seed_list(walk) if walk.generation == SEED else wizard_list(walk)
         await listing.open(walk.settings.tfc_url, walk.org)
-        await open_edit(listing.card(walk.name), walk.name)
+        await open_edit(await listing.card(walk.name), walk.name)
     walk.run(step())
 
 

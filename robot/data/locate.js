@@ -124,39 +124,50 @@ function nextOutside(walker, from, container) {
   return null;
 }
 
-function valueNextTo(root, labels) {
+// {el, value}: the element showing the value next to a label (any of `labels`), and its text.
+function findValue(root, labels) {
   const wanted = labels.map(labelWords);
   const is = text => wanted.includes(labelWords(text));
-  const any = (selector, test, value) => {
+  const any = (selector, test, element) => {
     for (const el of within(root, selector)) {
       if (!shown(el) || !test(el)) continue;
-      const found = value(el);
-      if (found !== null && found !== undefined && (typeof found !== 'string' || found)) return found;
+      const found = element(el);
+      if (found && found.value) return found;
     }
     return null;
   };
-  const fieldValue = el => (el && !el.matches('button, [role=button], a') ? valueOf(el) : null);
-  return any('[aria-labelledby]', el => is(labelledBy(el)), fieldValue)
-    ?? any('[aria-label]', el => is(el.getAttribute('aria-label')), fieldValue)
-    ?? any('label', el => is(textOf(el)), el => (el.control && shown(el.control) ? valueOf(el.control) : null))
+  const at = el => (el && shown(el) && !el.matches('button, [role=button], a') ? {el, value: valueOf(el)} : null);
+  return any('[aria-labelledby]', el => is(labelledBy(el)), at)
+    ?? any('[aria-label]', el => is(el.getAttribute('aria-label')), at)
+    ?? any('label', el => is(textOf(el)), el => at(el.control))
     ?? any('dt, [role=term]', el => is(textOf(el)), el => {
       for (let d = el.nextElementSibling; d; d = d.nextElementSibling) {
-        if (d.matches('dd, [role=definition]')) return shown(d) ? valueOf(d) : null;
+        if (d.matches('dd, [role=definition]')) return at(d);
         if (d.matches('dt, [role=term]')) return null;
       }
       return null;
     })
-    ?? any(CELL, el => is(textOf(el)) && !!el.closest(ROW), el => {
-      const cell = el.matches('th[scope=col], [role=columnheader]') ? null : nextCell(el);
-      return cell ? valueOf(cell) : null;
-    })
-    ?? any('th, [role=columnheader]', el => is(textOf(el)), el => {
-      const cell = columnCell(el, root);
-      return cell ? valueOf(cell) : null;
-    })
-    ?? headersAbove(root).filter(h => shown(h) && is(textOf(h))).map(h => columnCell(h, root))
-      .filter(Boolean).map(valueOf).find(Boolean)
-    ?? any('*', el => is(textOf(el)) && !Array.from(el.children).some(c => is(textOf(c))), adjacentValue);
+    ?? any(CELL, el => is(textOf(el)) && !!el.closest(ROW),
+           el => (el.matches('th[scope=col], [role=columnheader]') ? null : at(nextCell(el))))
+    ?? any('th, [role=columnheader]', el => is(textOf(el)), el => at(columnCell(el, root)))
+    ?? headersAbove(root).filter(h => shown(h) && is(textOf(h))).map(h => at(columnCell(h, root))).find(Boolean)
+    ?? any('*', el => is(textOf(el)) && !Array.from(el.children).some(c => is(textOf(c))), el => {
+      const value = adjacentValue(el);
+      return value ? {el: el.parentElement, value} : null;
+    });
+}
+
+function valueNextTo(root, labels) {
+  const found = findValue(root, labels);
+  return found ? found.value : null;
+}
+
+// Marks the element showing the value next to a label (for masking or clicking); false when none.
+function tagValue(root, arg) {
+  const found = findValue(root, arg.labels);
+  if (!found) return false;
+  found.el.setAttribute('data-vcs-robot-value', `${found.el.getAttribute('data-vcs-robot-value') || ''} ${arg.tag}`.trim());
+  return true;
 }
 
 // ---- entries: the row, item or card holding one thing --------------------------------------------
@@ -168,8 +179,9 @@ function ownMatches(root, re) {
 
 // Each marker's entry: its largest ancestor that holds no other marker, no furniture (the page's
 // headings, controls outside the entries) and is not the page itself.
-function entries(root, arg) {
-  const markers = ownMatches(root, new RegExp(arg.marker, 'i'));
+function entryElements(root, arg) {
+  // the first marker that shows at all: one that each entry holds once
+  const markers = arg.markers.map(m => ownMatches(root, new RegExp(m, 'i'))).find(found => found.length) || [];
   const furniture = [...within(root, 'h1, [role=heading][aria-level="1"], main, [role=main], nav, header, footer'),
                      ...arg.furniture.flatMap(f => ownMatches(root, new RegExp(f, 'i')))];
   const found = [];
@@ -191,8 +203,14 @@ function entries(root, arg) {
     }
     add(entry);
   }
-  document.querySelectorAll('[data-vcs-robot-entry]').forEach(e => e.removeAttribute('data-vcs-robot-entry'));
-  found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry', `${arg.tag}-${i}`));
+  return found;
+}
+
+function entries(root, arg) {
+  const found = entryElements(root, arg);
+  // tags accumulate, so locators of earlier calls keep pointing at their entries
+  found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry',
+                                         `${e.getAttribute('data-vcs-robot-entry') || ''} ${arg.tag}-${i}`.trim()));
   return found.length;
 }
 
@@ -210,6 +228,13 @@ function describe(entry) {
   return {name, text: valueOf(entry) + ' ' + values.join(' '), values, links};
 }
 
+// How many entries are named `arg.name` (and show, or do not show, `arg.has` / `arg.hasNot`).
+function countNamed(root, arg) {
+  const has = arg.has ? new RegExp(arg.has, 'i') : null, hasNot = arg.hasNot ? new RegExp(arg.hasNot, 'i') : null;
+  return entryElements(root, arg).map(describe).filter(d => d.name.toLowerCase() === arg.name.toLowerCase()
+    && (!has || has.test(d.text)) && (!hasNot || !hasNot.test(d.text))).length;
+}
+
 // Shown words a person could mean instead of the ones that were not found (for drift reports).
 function shownWords(root) {
   const out = [];
@@ -223,3 +248,39 @@ function shownWords(root) {
   return out;
 }
 
+
+// ---- screens: which known step of a multi-step page is showing ------------------------------------
+function nameOfControl(el) {
+  return norm(el.getAttribute('aria-label') || (el.matches('input') ? el.value : el.textContent));
+}
+
+function fieldWords(el) {
+  const labels = el.labels ? Array.from(el.labels).map(l => l.textContent) : [];
+  return [el.getAttribute('aria-label'), labelledBy(el), el.placeholder, el.name, el.id, ...labels]
+    .filter(Boolean).map(norm);
+}
+
+// The first screen (in the order given) that shows any of its cues; null when none does.
+function screenOf(root, screens) {
+  const test = (patterns, words) => patterns.some(p => words.some(w => new RegExp(p, 'i').test(w)));
+  const headings = within(root, 'h1, h2, h3, h4, [role=heading], legend').filter(shown).map(textOf);
+  const fields = within(root, 'input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])'
+                        + ':not([type=button]), textarea').filter(shown);
+  const controls = within(root, 'button, a, [role=button], [role=link], input[type=submit], input[type=button]')
+    .filter(shown).map(nameOfControl);
+  for (const screen of screens) {
+    if (test(screen.headings, headings)
+        || fields.some(f => test(screen.fields, fieldWords(f)))
+        || test(screen.controls, controls)
+        || screen.css.some(selector => within(root, selector).some(shown))
+        || (screen.texts.length && ownMatches(root, new RegExp(screen.texts.join('|'), 'i')).length)) {
+      return screen.name;
+    }
+  }
+  return null;
+}
+
+// The shown error messages of a page (alerts and error-styled text).
+function errorTexts(root, selectors) {
+  return within(root, selectors).filter(shown).map(textOf).filter(Boolean);
+}

@@ -12,7 +12,7 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError
 from ...identity import Identity
-from ...locate import names, origin, plain_url, race
+from ...locate import block_around, names, origin, plain_url, race
 from ..microsoft.sign_in import MicrosoftSignIn
 
 SITE = "Azure DevOps"
@@ -26,6 +26,7 @@ MISMATCH_TEXT = re.compile(r"(redirect_uri|redirect uri|callback url).{0,200}(do
                            r"|(does not match|mismatch).{0,200}(redirect_uri|redirect uri|callback url)",
                            re.IGNORECASE | re.DOTALL)
 NOT_FOUND_HEADING = re.compile(r"^\s*404\b", re.IGNORECASE)  # the docs' "404 error": a wrong callback URL
+SCOPE_WORDS = re.compile(r"^\s*Code \((read|status|read & write|full|manage)\)\s*$", re.IGNORECASE)
 ERROR_HEADING = re.compile(r"\b(400|401|403|404|500)\b|error|bad request|not found|went wrong|expired",
                            re.IGNORECASE)
 
@@ -40,17 +41,20 @@ class AuthorizePage:
     # ---- locators ------------------------------------------------------------------------------
     def accept_button(self) -> Locator:
         p = self.page
-        return p.get_by_role("button", name=names(*ACCEPT)).or_(p.locator(ACCEPT_CSS)).first
+        return p.get_by_role("button", name=names(*ACCEPT)).or_(p.locator(ACCEPT_CSS)).filter(visible=True).first
 
     def deny_button(self) -> Locator:
         p = self.page
-        return p.get_by_role("button", name=names(*DENY)).or_(p.locator(DENY_CSS)).first
+        return p.get_by_role("button", name=names(*DENY)).or_(p.locator(DENY_CSS)).filter(visible=True).first
 
-    def consent_panel(self) -> Locator:
-        """The smallest block holding the requested scopes and the Accept button."""
+    def _scopes(self) -> Locator:
+        """The requested permissions: list items, or the scopes' own words."""
         p = self.page
-        return (p.locator("section, form, article, main, div")
-                .filter(has=self.accept_button()).filter(has=p.get_by_role("listitem")).last)
+        return p.get_by_role("listitem").or_(p.get_by_text(SCOPE_WORDS)).filter(visible=True)
+
+    async def consent_panel(self) -> Locator:
+        """The smallest block holding the requested scopes and the Accept button (for screenshots)."""
+        return await block_around(self.page, self._scopes(), self.accept_button())
 
     def _mismatch(self) -> Locator:
         p = self.page
@@ -68,7 +72,7 @@ class AuthorizePage:
             outcome = await race({"consent": self.accept_button().wait_for(state="visible"),
                                   "mismatch": self._mismatch().first.wait_for(state="visible"),
                                   "error": self._error().first.wait_for(state="visible"),
-                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, WAIT_TIMEOUT_MS)
+                                  "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)}, WAIT_TIMEOUT_MS)
             if outcome == "sign_in":
                 await sign_in.sign_in()
                 continue
@@ -83,7 +87,9 @@ class AuthorizePage:
                          plain_url(self.page.url))
 
     async def requested_scopes(self) -> list[str]:
-        items = await self.consent_panel().get_by_role("listitem").all_inner_texts()
+        items = await (await self.consent_panel()).get_by_role("listitem").filter(visible=True).all_inner_texts()
+        if not items:
+            items = await self.page.get_by_text(SCOPE_WORDS).filter(visible=True).all_inner_texts()
         return [" ".join(t.split()) for t in items if t.strip()]
 
     async def error_text(self) -> str:

@@ -17,10 +17,25 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Candidate, Where, css, find, names, plain_url, race
+from ...locate import (
+    Candidate,
+    Where,
+    control,
+    css,
+    describe,
+    entries,
+    field_names,
+    find,
+    names,
+    plain_url,
+    race,
+    text_field,
+    value_next_to,
+    wait_for_entries,
+)
 from ...secrets import Secret
 from ..microsoft.sign_in import MicrosoftSignIn
-from .application_details import _parse_date
+from .application_details import parse_date
 
 SITE = "Azure DevOps"
 PAGE = "Personal access tokens"
@@ -34,7 +49,9 @@ PAT_LINK = ("Personal access tokens", "Personal Access Tokens", "Personal access
 USER_SETTINGS = ("User settings", "User Settings", "Open user settings")
 PAGE_TITLE = ("Personal Access Tokens", "Personal access tokens")
 NEW_TOKEN = ("New Token", "New token", "+ New Token", "New personal access token")
-LIST_CSS = "table, [role=grid], [role=table], [role=treegrid]"
+# a token's entry: the row (or card) around its expiration, holding none of the page's own controls
+ROW_MARKERS = (r"^\s*(Expiration|Expires|Expiration date)( \(UTC\))?\s*:?\s*$", r"^\s*Expires on\b")
+ROW_FURNITURE = (r"^\s*(\+ )?New (Token|personal access token)\s*$",)
 # Column headers of the list
 COL_NAME = ("Token name", "Name")
 COL_STATUS = ("Status",)
@@ -74,10 +91,6 @@ CONFIRM_REVOKE = ("Revoke", "OK", "Yes", "Confirm")
 ERROR_CSS = "[role=alert], .error, .field-error, .ms-MessageBar--error"
 
 
-def field_label(*variants: str) -> re.Pattern:
-    """A label pattern that tolerates a required marker ("*" or "(required)") after the name."""
-    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
-    return re.compile(rf"^\s*(?:{alternatives})\s*(?:\*|\(required\))?\s*$", re.IGNORECASE)
 
 
 def _clean(text: str) -> str:
@@ -103,40 +116,31 @@ class PersonalAccessTokensPage:
 
     # ---- locators ------------------------------------------------------------------------------
     def heading(self) -> Locator:
-        return self.page.get_by_role("heading", name=names(*PAGE_TITLE))
+        return self.page.get_by_role("heading", name=names(*PAGE_TITLE)).filter(visible=True)
 
     def new_token_button(self) -> Locator:
         p = self.page
-        return p.get_by_role("button", name=names(*NEW_TOKEN)).or_(p.get_by_role("link", name=names(*NEW_TOKEN))).first
+        pattern = names(*NEW_TOKEN)
+        return p.get_by_role("button", name=pattern).or_(p.get_by_role("link", name=pattern)).filter(visible=True).first
 
-    def _ready_scope(self) -> Locator:
-        """The page once it is usable (its "New Token" button enabled): rows are counted only there."""
-        p = self.page
-        return p.locator("body").filter(has=self.heading()).filter(
-            has=p.get_by_role("button", name=names(*NEW_TOKEN), disabled=False))
+    async def entries(self) -> list[Locator]:
+        """The list's entries (rows, items or cards), one per token."""
+        return await entries(self.page, ROW_MARKERS, ROW_FURNITURE)
 
-    def rows(self, scope: Page | Locator | None = None) -> Locator:
-        """The list's rows (not its header row)."""
-        p = self.page
-        return (scope or p).get_by_role("row").filter(has_not=p.get_by_role("columnheader"))
-
-    def rows_named(self, name: str, active: bool | None = None, scope: Page | Locator | None = None) -> Locator:
-        p = self.page
-        pattern = names(name)
-        rows = self.rows(scope).filter(has=p.get_by_role("rowheader", name=pattern).or_(
-            p.get_by_role("cell", name=pattern)).or_(p.get_by_role("gridcell", name=pattern)))
-        if active is True:
-            rows = rows.filter(has_not_text=INACTIVE)
-        elif active is False:
-            rows = rows.filter(has_text=INACTIVE)
-        return rows
+    async def rows_named(self, name: str, active: bool | None = None) -> list[Locator]:
+        found = []
+        for entry in await self.entries():
+            row = await self._read_row(entry)
+            if row.name.lower() == name.strip().lower() and (active is None or row.active == active):
+                found.append(entry)
+        return found
 
     def dialog(self, titles: tuple[str, ...] | None = None) -> Locator:
         p = self.page
         dialogs = p.get_by_role("dialog").filter(visible=True)
         if titles:
             dialogs = p.get_by_role("dialog", name=names(*titles)).or_(
-                dialogs.filter(has=p.get_by_role("heading", name=names(*titles))))
+                dialogs.filter(has=p.get_by_role("heading", name=names(*titles)))).filter(visible=True)
         return dialogs.first
 
     def secret_locators(self) -> list[Locator]:
@@ -148,9 +152,9 @@ class PersonalAccessTokensPage:
 
     def _button(self, variants: tuple[str, ...], scope: Page | Locator | None = None) -> Locator:
         scope = scope or self.page
-        return scope.get_by_role("button", name=names(*variants)).or_(
-            scope.get_by_role("menuitem", name=names(*variants))).or_(
-            scope.get_by_role("link", name=names(*variants))).first
+        pattern = names(*variants)
+        return scope.get_by_role("button", name=pattern).or_(scope.get_by_role("menuitem", name=pattern)).or_(
+            scope.get_by_role("link", name=pattern)).filter(visible=True).first
 
     # ---- opening -------------------------------------------------------------------------------
     async def open_from_profile(self, profile_url: str) -> None:
@@ -165,7 +169,7 @@ class PersonalAccessTokensPage:
             outcome = await race({"tokens": self.heading().first.wait_for(state="visible"),
                                   "link": link.filter(visible=True).first.wait_for(state="visible"),
                                   "settings": settings.filter(visible=True).first.wait_for(state="visible"),
-                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, OPEN_TIMEOUT_MS)
+                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "tokens":
                 break
             if outcome == "sign_in":
@@ -184,13 +188,14 @@ class PersonalAccessTokensPage:
         await self.wait()
 
     async def wait(self) -> None:
-        """Waits for the tokens page (signing in on the way when the site asks)."""
+        """Waits for the tokens page (signing in on the way when the site asks) and its "New Token" button."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(MAX_SIGN_INS):
             outcome = await race({"ready": self.new_token_button().wait_for(state="visible"),
-                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, OPEN_TIMEOUT_MS)
+                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
                 await self.heading().first.wait_for(state="visible", timeout=TIMEOUT_MS)
+                await expect(self.new_token_button()).to_be_enabled(timeout=TIMEOUT_MS)
                 return
             if outcome == "sign_in":
                 await sign_in.sign_in()
@@ -200,51 +205,21 @@ class PersonalAccessTokensPage:
                          [f'heading~"{PAGE_TITLE[0]}"', f'button~"{"|".join(NEW_TOKEN)}"'], plain_url(self.page.url))
 
     # ---- reading -------------------------------------------------------------------------------
-    async def _columns(self) -> dict[str, int]:
-        headers = [_clean(t) for t in await self.page.get_by_role("columnheader").all_inner_texts()]
-        found = {}
-        for key, variants in (("name", COL_NAME), ("status", COL_STATUS), ("organization", COL_ORGANIZATION),
-                              ("expires", COL_EXPIRATION)):
-            pattern = names(*variants)
-            for i, text in enumerate(headers):
-                if pattern.match(text):
-                    found[key] = i
-                    break
-        return found
-
-    @staticmethod
-    def _cells(row: Locator) -> Locator:
-        return row.get_by_role("rowheader").or_(row.get_by_role("cell")).or_(row.get_by_role("gridcell"))
-
-    async def _read_row(self, row: Locator, columns: dict[str, int]) -> TokenRow:
-        cells = self._cells(row)
-        count = await cells.count()
-
-        async def text(key: str, default: int) -> str:
-            i = columns.get(key, default)
-            return _clean(await cells.nth(i).inner_text()) if i < count else ""
-
-        expires = None
-        i = columns.get("expires", 3)
-        if i < count:
-            stamp = cells.nth(i).locator("time[datetime]")
-            if await stamp.count():
-                expires = _parse_date(await stamp.first.get_attribute("datetime") or "")
-            if expires is None:
-                expires = _parse_date(await cells.nth(i).inner_text())
-        status = await text("status", 1)
-        if not status:
-            status = "Revoked" if INACTIVE.search(await row.inner_text()) else ACTIVE
-        return TokenRow(await text("name", 0), status, await text("organization", 2), expires)
+    async def _read_row(self, entry: Locator) -> TokenRow:
+        """A token's entry, read by its column headers or its labels, whatever the markup."""
+        view = await describe(entry)
+        name = await value_next_to(entry, *COL_NAME) or view.name
+        status = await value_next_to(entry, *COL_STATUS) or ("Revoked" if INACTIVE.search(view.text) else ACTIVE)
+        organization = await value_next_to(entry, *COL_ORGANIZATION) or ""
+        stamp = entry.locator("time[datetime]")
+        expires = parse_date(await stamp.first.get_attribute("datetime") or "") if await stamp.count() else None
+        expires = expires or parse_date(await value_next_to(entry, *COL_EXPIRATION) or "") or parse_date(view.text)
+        return TokenRow(_clean(name), _clean(status), _clean(organization), expires)
 
     async def tokens(self) -> list[TokenRow]:
         """Every token the list shows, active or not."""
         await self.wait()
-        rows = self.rows()
-        if not await rows.count():
-            return []
-        columns = await self._columns()
-        return [await self._read_row(rows.nth(i), columns) for i in range(await rows.count())]
+        return [await self._read_row(entry) for entry in await self.entries()]
 
     async def token_names(self, include_inactive: bool = False) -> list[str]:
         """Names of the listed tokens: the active ones (also revoked and expired ones when asked)."""
@@ -265,7 +240,7 @@ class PersonalAccessTokensPage:
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"a personal access token lives 1 to {MAX_DAYS} days, not {days}")
         await self.wait()
-        before = await self.rows_named(name, active=True).count()
+        before = len(await self.rows_named(name, active=True))
         await self.new_token_button().click()
         panel = self.dialog(CREATE_TITLE)
         try:
@@ -273,8 +248,7 @@ class PersonalAccessTokensPage:
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "new token", "the 'Create a new personal access token' panel",
                              [f'dialog~"{CREATE_TITLE[0]}"'], plain_url(self.page.url)) from None
-        field = await find(panel, WHERE, "new token", "the 'Name' field",
-                           Candidate(f'label~"{NAME[0]}"', lambda s: s.get_by_role("textbox", name=field_label(*NAME))),
+        field = await find(panel, WHERE, "new token", "the 'Name' field", *text_field(*NAME),
                            css("input[name=name], #pat-name"))
         await field.fill(name)
         if not await self._choose(panel, ORGANIZATION, (organization,)):
@@ -284,15 +258,16 @@ class PersonalAccessTokensPage:
         await self._select_scopes(panel, list(scopes))
         await self._button(CREATE, panel).click()
         value = await self._success("create", panel)
-        await self._settled(self.rows_named(name, active=True, scope=self._ready_scope()), before + 1)
+        await self._settled(name, before + 1, has_not=INACTIVE.pattern)
         return value
 
-    async def _settled(self, rows: Locator, count: int) -> None:
-        """Waits until the list shows `count` such rows, signing in again when the site asks meanwhile."""
+    async def _settled(self, name: str, count: int, has: str = "", has_not: str = "") -> None:
+        """Waits until the list shows `count` entries of that name (matching `has`, not `has_not`), signing in
+        again when the site asks meanwhile."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(MAX_SIGN_INS):
-            outcome = await race({"listed": expect(rows).to_have_count(count, timeout=TIMEOUT_MS),
-                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, TIMEOUT_MS)
+            listed = wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, count, has, has_not, TIMEOUT_MS)
+            outcome = await race({"listed": listed, "sign_in": sign_in.wait_showing(TIMEOUT_MS)}, TIMEOUT_MS)
             if outcome == "listed":
                 return
             if outcome != "sign_in":
@@ -306,8 +281,8 @@ class PersonalAccessTokensPage:
         """Picks the first of `options` in the drop-down labelled `labels` (a <select> or a combobox)."""
         control = await find(panel, WHERE, "new token", f"the '{labels[0]}' drop-down",
                              Candidate(f'combobox~"{labels[0]}"',
-                                       lambda s: s.get_by_role("combobox", name=field_label(*labels))),
-                             Candidate(f'label~"{labels[0]}"', lambda s: s.get_by_label(field_label(*labels))))
+                                       lambda s: s.get_by_role("combobox", name=field_names(*labels))),
+                             Candidate(f'label~"{labels[0]}"', lambda s: s.get_by_label(field_names(*labels))))
         if await control.evaluate("e => e.tagName === 'SELECT'"):
             available = await control.evaluate("e => Array.from(e.options).map(o => o.label || o.textContent)")
             for option in options:
@@ -337,7 +312,7 @@ class PersonalAccessTokensPage:
                              [f'option~"{CUSTOM_EXPIRATION[0]}"'], plain_url(self.page.url))
         date = _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=days)
         field = await find(panel, WHERE, "new token", "the custom expiration date",
-                           Candidate(f'label~"{CUSTOM_DATE[0]}"', lambda s: s.get_by_label(field_label(*CUSTOM_DATE))),
+                           Candidate(f'label~"{CUSTOM_DATE[0]}"', lambda s: s.get_by_label(field_names(*CUSTOM_DATE))),
                            css("input[type=date]"))
         await field.fill(date.isoformat())
 
@@ -419,14 +394,13 @@ class PersonalAccessTokensPage:
     # ---- changing ------------------------------------------------------------------------------
     async def _row(self, step: str, name: str) -> Locator:
         await self.wait()
-        rows = self.rows_named(name, active=True)
-        count = await rows.count()
-        if count == 0:
+        rows = await self.rows_named(name, active=True)
+        if not rows:
             raise FinalError(f"Azure DevOps has no active personal access token named {name!r}")
-        if count > 1:
-            raise FinalError(f"Azure DevOps has {count} active personal access tokens named {name!r}: "
+        if len(rows) > 1:
+            raise FinalError(f"Azure DevOps has {len(rows)} active personal access tokens named {name!r}: "
                              f"{step} one by hand, or rename them")
-        return rows.first
+        return rows[0]
 
     async def _row_action(self, step: str, row: Locator, action: tuple[str, ...], confirm: tuple[str, ...]) -> Locator:
         """Clicks the row's action (in the row, behind its "More actions" menu, or in the toolbar once the
@@ -437,8 +411,8 @@ class PersonalAccessTokensPage:
             if await more.count():
                 await more.click()
             else:
-                await self._cells(row).first.click()
-            button = self._button(action, self.page).filter(visible=True)
+                await row.click(position={"x": 4, "y": 4})
+            button = self._button(action, self.page)
         try:
             await button.wait_for(state="visible", timeout=TIMEOUT_MS)
         except PlaywrightTimeout:
@@ -451,7 +425,7 @@ class PersonalAccessTokensPage:
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, step, "the confirmation dialog", [f'dialog with button~"{confirm[0]}"'],
                              plain_url(self.page.url)) from None
-        await dialog.get_by_role("button", name=names(*confirm)).first.click()
+        await (await find(dialog, WHERE, step, f"the '{confirm[0]}' confirmation", *control(*confirm))).click()
         return dialog
 
     async def regenerate(self, name: str) -> Secret:
@@ -463,19 +437,18 @@ class PersonalAccessTokensPage:
     async def revoke(self, name: str) -> None:
         """Revokes the active token of that name; waits until the list shows it revoked (or gone)."""
         row = await self._row("revoke", name)
-        ready = self._ready_scope()
-        inactive = await self.rows_named(name, active=False).count()
-        total = await self.rows_named(name).count()
+        inactive = len(await self.rows_named(name, active=False))
+        total = len(await self.rows_named(name))
         dialog = await self._row_action("revoke", row, REVOKE, CONFIRM_REVOKE)
         errors = dialog.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
         outcome = await race({
-            "revoked": expect(self.rows_named(name, active=False, scope=ready)).to_have_count(inactive + 1,
-                                                                                           timeout=TIMEOUT_MS),
-            "gone": expect(self.rows_named(name, scope=ready)).to_have_count(total - 1, timeout=TIMEOUT_MS),
+            "revoked": wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, inactive + 1, has=INACTIVE.pattern,
+                                        timeout=TIMEOUT_MS),
+            "gone": wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, total - 1, timeout=TIMEOUT_MS),
             "error": errors.first.wait_for(state="visible")}, TIMEOUT_MS)
         if outcome == "error":
             raise FinalError("Azure DevOps did not revoke the token: " +
                              "; ".join(_clean(t) for t in await errors.all_inner_texts()))
         if outcome is None:
             raise DriftError(SITE, PAGE, "revoke", f"the token {name!r} shown revoked or gone",
-                             [f'row~"{name}" with text~"Revoked"'], plain_url(self.page.url))
+                             [f'entry named "{name}" with text~"Revoked"'], plain_url(self.page.url))

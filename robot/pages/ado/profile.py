@@ -1,22 +1,23 @@
-"""Azure DevOps Services profile (aex.dev.azure.com/me): the "Applications and services" column."""
+"""Azure DevOps Services profile (aex.dev.azure.com/me): the "Applications and services" column, whose
+links open the user's OAuth applications, and "Create new application"."""
 from __future__ import annotations
 
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import names, plain_url, race
+from ...locate import Where, block_around, control, css, find, names, plain_url, race, text
 from ..microsoft.sign_in import MicrosoftSignIn
 from .application_details import ApplicationDetailsPage
 from .register_application import RegisterApplicationPage
 
 SITE = "Azure DevOps"
 PAGE = "Profile"
+WHERE = Where(SITE, PAGE)
 OPEN_TIMEOUT_MS = 45_000
 SECTION_TITLE = ("Applications and services", "Applications & services")
 CREATE_LINK = ("Create new application", "Create a new application", "Create application")
 CREATE_CSS = "#create-new-application, a[href*='/app/register']"
-SECTION_CSS = "#applications-and-services"
 
 
 class ProfilePage:
@@ -27,20 +28,17 @@ class ProfilePage:
     # ---- locators ------------------------------------------------------------------------------
     def heading(self) -> Locator:
         p = self.page
-        return p.get_by_role("heading", name=names(*SECTION_TITLE)).or_(p.get_by_text(names(*SECTION_TITLE)))
-
-    def section(self) -> Locator:
-        """The smallest block holding the "Applications and services" header and its links."""
-        p = self.page
-        named = p.get_by_role("region", name=names(*SECTION_TITLE)).or_(
-            p.get_by_role("navigation", name=names(*SECTION_TITLE))).or_(p.locator(SECTION_CSS))
-        around = p.locator("section, nav, aside, ul, div").filter(has=self.heading().first).filter(
-            has=p.get_by_role("link")).last
-        return named.first.or_(around).first
+        return p.get_by_role("heading", name=names(*SECTION_TITLE)).or_(p.get_by_text(names(*SECTION_TITLE))).filter(
+            visible=True)
 
     def create_link(self) -> Locator:
         p = self.page
-        return p.get_by_role("link", name=names(*CREATE_LINK)).or_(p.locator(CREATE_CSS)).first
+        return p.get_by_role("link", name=names(*CREATE_LINK)).or_(p.locator(CREATE_CSS)).filter(visible=True).first
+
+    async def section(self) -> Locator:
+        """The block holding the "Applications and services" header and its links, whatever the markup."""
+        await self.wait()
+        return await block_around(self.page, self.heading(), self.create_link())
 
     # ---- actions -------------------------------------------------------------------------------
     async def open(self, profile_url: str) -> None:
@@ -52,7 +50,7 @@ class ProfilePage:
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
             outcome = await race({"ready": self.heading().first.wait_for(state="visible"),
-                                  "sign_in": sign_in.markers().first.wait_for(state="visible")}, OPEN_TIMEOUT_MS)
+                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
                 return
             if outcome == "sign_in":
@@ -60,18 +58,16 @@ class ProfilePage:
                 continue
             break
         raise DriftError(SITE, PAGE, "open", "the 'Applications and services' section",
-                         [f'heading~"{SECTION_TITLE[0]}"', SECTION_CSS], plain_url(self.page.url))
+                         [f'heading~"{SECTION_TITLE[0]}"'], plain_url(self.page.url))
 
     async def application_names(self) -> list[str]:
-        await self.wait()
-        links = self.section().get_by_role("link")
+        links = (await self.section()).get_by_role("link").filter(visible=True)
         texts = [" ".join(t.split()) for t in await links.all_inner_texts()]
         create = names(*CREATE_LINK)
         return [t for t in texts if t and not create.match(t)]
 
     async def open_application(self, name: str) -> ApplicationDetailsPage:
-        await self.wait()
-        link = self.section().get_by_role("link", name=names(name))
+        link = (await self.section()).get_by_role("link", name=names(name)).filter(visible=True)
         if not await link.count():
             raise FinalError(f"Azure DevOps profile has no application named {name!r}")
         await link.first.click()
@@ -81,12 +77,8 @@ class ProfilePage:
 
     async def create_new_application(self) -> RegisterApplicationPage:
         await self.wait()
-        link = self.create_link()
-        try:
-            await link.wait_for(state="visible", timeout=10_000)
-        except Exception:
-            raise DriftError(SITE, PAGE, "create new application", "the 'Create new application' link",
-                             [f'link~"{"|".join(CREATE_LINK)}"', CREATE_CSS], plain_url(self.page.url)) from None
+        link = await find(self.page, WHERE, "create new application", "the 'Create new application' link",
+                          *control(*CREATE_LINK), css(CREATE_CSS), text(*CREATE_LINK))
         await link.click()
         form = RegisterApplicationPage(self.page)
         await form.wait()

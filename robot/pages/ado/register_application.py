@@ -7,7 +7,7 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError, RegistrationClosed
-from ...locate import Candidate, Where, css, find, names, race, role
+from ...locate import Candidate, Where, block_around, css, find, names, plain_url, race, role, text_field
 from .application_details import ApplicationDetailsPage
 
 SITE = "Azure DevOps"
@@ -36,40 +36,42 @@ DETAILS_MARKER = ("App ID", "Application ID")
 ERROR_CSS = ".field-error, .error, [role=alert]"
 
 
-def field_label(*variants: str) -> re.Pattern:
-    """A label pattern that tolerates a required marker ("*" or "(required)") after the name."""
-    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
-    return re.compile(rf"^\s*(?:{alternatives})\s*(?:\*|\(required\))?\s*$", re.IGNORECASE)
-
-
 class RegisterApplicationPage:
     def __init__(self, page: Page):
         self.page = page
 
     # ---- locators ------------------------------------------------------------------------------
-    def field(self, key: str) -> Locator:
-        labels, fallback = FIELDS[key]
-        return self.page.get_by_label(field_label(*labels)).or_(self.page.locator(fallback)).first
-
     def banner(self) -> Locator:
-        return self.page.get_by_role("alert").filter(has_text=CLOSED_TEXT)
+        return self.page.get_by_role("alert").filter(has_text=CLOSED_TEXT).filter(visible=True)
 
     def create_button(self) -> Locator:
         p = self.page
-        return p.get_by_role("button", name=names(*CREATE_NAMES)).or_(p.locator(CREATE_CSS)).first
+        return p.get_by_role("button", name=names(*CREATE_NAMES)).or_(p.locator(CREATE_CSS)).filter(visible=True).first
 
-    def form(self) -> Locator:
-        return self.page.locator("form").filter(has=self.create_button()).first
+    async def _field(self, step: str, key: str) -> Locator:
+        labels, fallback = FIELDS[key]
+        return await find(self.page, WHERE, step, f"the '{labels[0]}' field", *text_field(*labels), css(fallback))
 
-    def scopes_section(self) -> Locator:
-        p = self.page
-        return p.get_by_role("group", name=names(*SCOPES_TITLE)).or_(p.locator(SCOPES_CSS)).first
+    async def form(self) -> Locator:
+        """The block holding the fields and the "Create application" button (for the screenshot's framing)."""
+        return await block_around(self.page, await self._field("frame the form", "company_name"), self.create_button())
+
+    async def scopes_section(self) -> Locator:
+        """The block holding the "Authorized scopes" title and its check boxes, whatever the markup."""
+        title = self.page.get_by_text(names(*SCOPES_TITLE)).or_(
+            self.page.get_by_role("group", name=names(*SCOPES_TITLE))).filter(visible=True)
+        boxes = self.page.get_by_role("checkbox").filter(visible=True)
+        try:
+            return await block_around(self.page, title, boxes, timeout=15_000)
+        except PlaywrightTimeout:
+            raise DriftError(SITE, PAGE, "select scopes", "the 'Authorized scopes' section",
+                             [f'text~"{SCOPES_TITLE[0]}" with check boxes'], plain_url(self.page.url)) from None
 
     # ---- state ---------------------------------------------------------------------------------
     async def wait(self) -> None:
+        labels, fallback = FIELDS["application_name"]
         await find(self.page, WHERE, "open", "the registration form or its closed banner",
-                   _label_candidate(FIELDS["application_name"][0]), css(FIELDS["application_name"][1]),
-                   _banner_candidate())
+                   *text_field(*labels), css(fallback), _banner_candidate())
 
     async def registration_closed(self) -> str | None:
         """The banner's text when new registrations are refused, else None."""
@@ -85,23 +87,15 @@ class RegisterApplicationPage:
                   "application_name": application_name, "description": description,
                   "application_website": application_website, "callback_url": callback_url}
         for key, value in values.items():
-            labels, fallback = FIELDS[key]
-            el = await find(self.page, WHERE, "fill", f"the '{labels[0]}' field",
-                            _label_candidate(labels), css(fallback))
-            await el.fill(value or "")
+            await (await self._field("fill", key)).fill(value or "")
 
     async def select_only_scopes(self, labels: list[str]) -> None:
         """Checks exactly the scopes with these labels and unchecks every other."""
         await self.wait()
-        group = self.scopes_section()
-        try:
-            await group.wait_for(state="visible", timeout=15_000)
-        except PlaywrightTimeout:
-            raise DriftError(SITE, PAGE, "select scopes", "the 'Authorized scopes' section",
-                             [f'group~"{SCOPES_TITLE[0]}"', SCOPES_CSS], self.page.url) from None
+        group = await self.scopes_section()
         wanted = {self._norm(label) for label in labels}
         for label in labels:
-            box = group.get_by_role("checkbox", name=names(label))
+            box = group.get_by_role("checkbox", name=names(label)).filter(visible=True)
             if await box.count() != 1:
                 raise DriftError(SITE, PAGE, "select scopes", f"the '{label}' scope check box",
                                  [f'checkbox~"{label}"'], self.page.url)
@@ -135,7 +129,7 @@ class RegisterApplicationPage:
         if closed:
             raise RegistrationClosed(closed)
         button = await find(self.page, WHERE, "submit", "the 'Create application' button",
-                            role("button", *CREATE_NAMES), css(CREATE_CSS))
+                            role("button", *CREATE_NAMES), css(CREATE_CSS))  # a submit button, not a link
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
                 await button.click()
@@ -163,10 +157,13 @@ class RegisterApplicationPage:
         """Each invalid field's label with its message (or the page's messages)."""
         found = await self.page.evaluate(
             """() => Array.from(document.querySelectorAll('[aria-invalid="true"]')).map(e => {
+                 const named = i => (document.getElementById(i) || {}).innerText || '';
                  let label = '';
                  if (e.labels && e.labels.length) label = e.labels[0].innerText;
                  else if (e.tagName === 'FIELDSET' && e.querySelector('legend'))
                    label = e.querySelector('legend').innerText;
+                 else label = (e.getAttribute('aria-labelledby') || '').split(/\\s+/).map(named).join(' ')
+                   || e.getAttribute('aria-label') || e.getAttribute('placeholder') || '';
                  const ids = (e.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
                  const message = ids.map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
                  return [label.replace(/\\s*\\*\\s*$/, ''), message];
@@ -175,10 +172,6 @@ class RegisterApplicationPage:
         if not messages:
             messages = [" ".join(t.split()) for t in await self._errors().all_inner_texts()]
         return messages
-
-
-def _label_candidate(labels) -> Candidate:
-    return Candidate(f'label~"{"|".join(labels)}"', lambda s: s.get_by_label(field_label(*labels)))
 
 
 def _banner_candidate() -> Candidate:

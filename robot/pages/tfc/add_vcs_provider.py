@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, css, find, names, role, visible_label
+from ...locate import Candidate, Where, block_around, css, find, names, role, text_field
 from ...secrets import Secret, redact
 
 SITE = "Terraform Cloud"
@@ -89,9 +89,13 @@ class AddVcsProviderPage:
                             Candidate(f'[role=listbox] text "{label}"',
                                       lambda s: s.locator('[role="listbox"]').get_by_text(names(label))))
         await option.click()
-        try:
-            await expect(combo).to_contain_text(re.compile(re.escape(label), re.IGNORECASE), timeout=TIMEOUT_MS)
-            await expect(combo).not_to_contain_text(PROVIDER_PLACEHOLDER, timeout=TIMEOUT_MS)
+        chosen = re.compile(rf"^\s*{re.escape(label)}\s*$", re.IGNORECASE)
+        try:  # the drop-down now shows the choice: as its value (an input) or as its text
+            if await combo.evaluate("e => e.tagName === 'INPUT'"):
+                await expect(combo).to_have_value(chosen, timeout=TIMEOUT_MS)
+            else:
+                await expect(combo).to_contain_text(re.compile(re.escape(label), re.IGNORECASE), timeout=TIMEOUT_MS)
+                await expect(combo).not_to_contain_text(PROVIDER_PLACEHOLDER, timeout=TIMEOUT_MS)
         except AssertionError:
             raise DriftError(SITE, WHERE.page, step, f'"{label}" shown as chosen in the drop-down',
                              ["combobox text"], self.page.url) from None
@@ -100,10 +104,10 @@ class AddVcsProviderPage:
         """Fills the Azure DevOps Services fields (the provider must be chosen first)."""
         if not isinstance(client_secret, Secret):
             raise TypeError("client_secret must be a Secret")
-        name_field = await find(self.page, WHERE, "fill", "Name field", visible_label(*NAME_LABELS), css(NAME_CSS))
-        app_field = await find(self.page, WHERE, "fill", "App ID field", visible_label(*APP_ID_LABELS), css(APP_ID_CSS))
+        name_field = await find(self.page, WHERE, "fill", "Name field", *text_field(*NAME_LABELS), css(NAME_CSS))
+        app_field = await find(self.page, WHERE, "fill", "App ID field", *text_field(*APP_ID_LABELS), css(APP_ID_CSS))
         secret_field = await find(self.page, WHERE, "fill", "Client Secret field",
-                                  visible_label(*SECRET_LABELS), css(SECRET_CSS))
+                                  *text_field(*SECRET_LABELS), css(SECRET_CSS))
         await name_field.fill(name or "")
         await app_field.fill(app_id)
         await secret_field.fill(client_secret.reveal())
@@ -116,19 +120,20 @@ class AddVcsProviderPage:
 
         Raises FinalError with the site's validation message when the form is refused.
         """
-        button = await find(self.page, WHERE, "submit", '"Create VCS provider" button', role("button", *CREATE_BUTTONS),
-                            css('form button[type="submit"]'))
+        button = await find(self.page, WHERE, "submit", '"Create VCS provider" button', role("button", *CREATE_BUTTONS))
         await submit_to_list(self.page, button, WHERE, "submit", "the VCS provider", LIST_HEADINGS)
 
     def submit_button(self) -> Locator:
         """The "Create VCS provider" button (for screenshots)."""
-        return self.page.get_by_role("button", name=names(*CREATE_BUTTONS)).first
+        return self.page.get_by_role("button", name=names(*CREATE_BUTTONS)).filter(visible=True).first
 
-    def form(self) -> Locator:
-        """The provider form (for the screenshot's framing)."""
-        page = self.page
-        return page.locator("form").filter(has=page.get_by_role("combobox")).or_(page.locator("main form")).first
+    async def form(self) -> Locator:
+        """The block holding the drop-down and the "Create VCS provider" button (for the screenshot's framing)."""
+        combo = self.page.get_by_role("combobox").or_(self.page.locator("select")).filter(visible=True)
+        return await block_around(self.page, combo, self.submit_button())
 
     def secret_locators(self) -> list[Locator]:
         """Every element showing the client secret (to mask in screenshots)."""
-        return [self.page.get_by_label(names(*SECRET_LABELS)), self.page.locator(SECRET_CSS)]
+        page = self.page
+        return [page.get_by_label(names(*SECRET_LABELS)), page.get_by_placeholder(names(*SECRET_LABELS)),
+                page.locator(SECRET_CSS)]

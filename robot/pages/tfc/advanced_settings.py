@@ -9,7 +9,7 @@ import re
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
-from ...locate import Where, css, find, names, role
+from ...locate import Where, block_around, find, names, role
 from ...secrets import redact
 
 SITE = "Terraform Cloud"
@@ -62,7 +62,7 @@ class AdvancedSettingsPage:
 
     async def oauth_token_id(self) -> str | None:
         """The OAuth Token ID when the page shows it (not every version does)."""
-        m = TOKEN_ID_RE.search(await self.page.locator("main").first.inner_text())
+        m = TOKEN_ID_RE.search(await self.page.locator("body").inner_text())
         return m.group(0) if m else None
 
     async def set_scope(self, all_projects: bool = True) -> None:
@@ -78,18 +78,19 @@ class AdvancedSettingsPage:
     async def skip_and_finish(self) -> None:
         """Clicks "Skip and Finish"; returns once the providers list is shown."""
         button = await find(self.page, WHERE, "finish", '"Skip and Finish" button', role("button", *SKIP_BUTTONS),
-                            role("link", *SKIP_BUTTONS), css('a[href$="/settings/version-control"]'))
+                            role("link", *SKIP_BUTTONS))
         async with self.page.expect_navigation(wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS):
             await button.click()
         await find(self.page, WHERE, "finish", "the providers list", role("heading", *LIST_HEADINGS),
                    timeout=NAVIGATION_TIMEOUT_MS)
 
     # for screenshots -------------------------------------------------------------------------------
-    def panel(self) -> Locator:
-        page = self.page
-        return page.locator("section, .panel").filter(has=page.get_by_role("heading", name=names(*HEADINGS))).last
+    async def panel(self) -> Locator:
+        """The block with the heading and "Skip and Finish"."""
+        return await block_around(self.page, self.page.get_by_role("heading", name=names(*HEADINGS)),
+                                  self.skip_button())
 
     def skip_button(self) -> Locator:
         page = self.page
         n = names(*SKIP_BUTTONS)
-        return page.get_by_role("button", name=n).or_(page.get_by_role("link", name=n)).first
+        return page.get_by_role("button", name=n).or_(page.get_by_role("link", name=n)).filter(visible=True).first

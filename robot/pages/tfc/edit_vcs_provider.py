@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import Locator, Page
 
-from ...locate import Where, css, find, names, role, visible_label
+from ...locate import Where, block_around, control, css, find, names, role, text_field
 from ...secrets import Secret
 from .add_vcs_provider import submit_to_list
 
@@ -23,15 +23,15 @@ CONFIRM_DELETE = ("Yes, delete VCS provider", "Yes, delete VCS Provider", "Delet
 
 
 def edit_link(card: Locator) -> Locator:
-    """The provider card's edit link (for screenshots)."""
+    """The provider entry's edit link (for screenshots)."""
     n = names(*EDIT_LINKS)
-    return card.get_by_role("link", name=n).or_(card.get_by_role("button", name=n)).first
+    return card.get_by_role("link", name=n).or_(card.get_by_role("button", name=n)).filter(visible=True).first
 
 
 async def open_edit(card: Locator, provider: str) -> EditVcsProviderPage:
     """Clicks the card's edit link and returns the edit page once its Client Secret field is shown."""
-    link = await find(card, WHERE, f"edit {provider}", '"Edit client" link', role("link", *EDIT_LINKS),
-                      role("button", *EDIT_LINKS), css('a[href$="/edit"]'))
+    link = await find(card, WHERE, f"edit {provider}", '"Edit client" link', *control(*EDIT_LINKS),
+                      css('a[href$="/edit"]'))
     await link.click()
     page = EditVcsProviderPage(card.page)
     await page.wait_ready()
@@ -47,7 +47,7 @@ class EditVcsProviderPage:
         await self._secret_field("open")
 
     async def _secret_field(self, step: str) -> Locator:
-        return await find(self.page, WHERE, step, "Client Secret field", visible_label(*SECRET_LABELS),
+        return await find(self.page, WHERE, step, "Client Secret field", *text_field(*SECRET_LABELS),
                           css(SECRET_CSS))
 
     async def replace_secret(self, client_secret: Secret) -> None:
@@ -61,8 +61,7 @@ class EditVcsProviderPage:
         """Clicks "Update VCS provider"; returns when back on the providers list.
 
         Raises FinalError with the site's validation message when the change is refused."""
-        button = await find(self.page, WHERE, "update", '"Update VCS provider" button', role("button", *UPDATE_BUTTONS),
-                            css('form button[type="submit"]'))
+        button = await find(self.page, WHERE, "update", '"Update VCS provider" button', role("button", *UPDATE_BUTTONS))
         await submit_to_list(self.page, button, WHERE, "update", "the new client secret", LIST_HEADINGS)
 
     async def delete(self) -> None:
@@ -74,12 +73,15 @@ class EditVcsProviderPage:
                              role("button", *CONFIRM_DELETE))
         await submit_to_list(self.page, confirm, WHERE, "delete", "the deletion", LIST_HEADINGS)
 
-    def form(self) -> Locator:
-        return self.page.locator("form").filter(has=self.page.locator(SECRET_CSS)).first
+    async def form(self) -> Locator:
+        """The block with the Client Secret field and the "Update VCS provider" button."""
+        return await block_around(self.page, await self._secret_field("frame the form"), self.update_button())
 
     def update_button(self) -> Locator:
-        return self.page.get_by_role("button", name=names(*UPDATE_BUTTONS)).first
+        return self.page.get_by_role("button", name=names(*UPDATE_BUTTONS)).filter(visible=True).first
 
     def secret_locators(self) -> list[Locator]:
         """Every element showing the client secret (to mask in screenshots)."""
-        return [self.page.get_by_label(names(*SECRET_LABELS)), self.page.locator(SECRET_CSS)]
+        page = self.page
+        return [page.get_by_label(names(*SECRET_LABELS)), page.get_by_placeholder(names(*SECRET_LABELS)),
+                page.locator(SECRET_CSS)]

@@ -11,7 +11,7 @@ from playwright.async_api import Page
 
 from ...errors import SignInRefused
 from ...identity import Identity
-from ...locate import Where, css, find, label, present, role, role_alert
+from ...locate import Where, css, find, present, role, role_alert, text_field
 from ...secrets import redact
 
 SITE = "Terraform Cloud"
@@ -75,7 +75,7 @@ class TfcSignIn:
                     raise SignInRefused(await self._refusal("the user name or password was refused"))
                 await username.fill(self.identity.username)
                 password = await find(self.page, WHERE, "password", "password field",
-                                      label(*PASSWORD_LABELS), css(PASSWORD_CSS))
+                                      *text_field(*PASSWORD_LABELS), css(PASSWORD_CSS))
                 await password.fill(self.identity.password.reveal())
                 await self._submit("sign in", SIGN_IN_BUTTONS)
                 passwords_sent += 1
@@ -95,17 +95,16 @@ class TfcSignIn:
 
     async def _form(self):
         """Waits for the password form or the code form; returns (username field, None) or (None, code field)."""
-        username_c = (label(*USERNAME_LABELS), css(USERNAME_CSS))
-        code_c = (label(*CODE_LABELS), css(CODE_CSS))
+        username_c = (*text_field(*USERNAME_LABELS), css(USERNAME_CSS))
+        code_c = (*text_field(*CODE_LABELS), css(CODE_CSS))
         await find(self.page, WHERE, "sign-in form", "user name or authentication code field", *username_c, *code_c)
         code = await present(self.page, *code_c)
-        if code is not None and await code.is_visible():
+        if code is not None:
             return None, code
         return await present(self.page, *username_c), None
 
     async def _submit(self, step: str, buttons: tuple[str, ...]) -> None:
-        button = await find(self.page, WHERE, step, f'"{buttons[0]}" button', role("button", *buttons),
-                            css('form button[type="submit"], form input[type="submit"]'))
+        button = await find(self.page, WHERE, step, f'"{buttons[0]}" button', role("button", *buttons))
         async with self.page.expect_navigation(wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS):
             await button.click()
 
