@@ -174,9 +174,10 @@ def ready(page: Page) -> Page:
 
 
 def open_page(site, context: BrowserContext, variant: str, url: str, tfc_ui: str = "seed") -> Page:
+    """The context's tab, showing `url` in `variant`, ready."""
     site.world.options.markup = variant
     site.world.options.tfc_ui = tfc_ui
-    page = context.new_page()
+    page = context.pages[0] if context.pages else context.new_page()
     page.goto(url)
     return ready(page)
 
@@ -238,6 +239,8 @@ PAGES = {
     "ado_app_edit": ("aex", lambda s: f"/app/edit?clientId={s.app_id}", "seed", True, None),
     "ado_pat": ("aex", "/contoso-sandbox/_usersSettings/tokens", "seed", True, None),
     "ado_authorize": ("vssps", _authorize_url, "seed", True, None),
+    "ado_authorize_error": ("vssps", lambda s: _authorize_url(s).replace("callback", "elsewhere"), "seed", True, None),
+    "ms_error": ("login", "/common/oauth2/authorize?client_id=unknown", "seed", False, None),
     "tfc_sign_in": ("tfc", "/session", "seed", False, None),
     "tfc_sign_in_error": ("tfc", "/session", "seed", False, "Sign in"),
     "tfc_two_factor": ("tfc", "/session/two-factor", "seed", False, None),
@@ -275,13 +278,9 @@ def test_same_words_other_structure_and_traps(site, signed_in, signing_in, name)
     shown, identifiers = {}, {}
     for variant in VARIANTS:
         page = render_page(site, signed_in, signing_in, name, variant)
-        try:
-            main = page.locator("main")
-            shown[variant] = words(main.evaluate(VISIBLE_TEXT_JS))
-            identifiers[variant] = page.evaluate(IDENTIFIERS_JS)
-            check_structure(page, name, variant)
-        finally:
-            page.close()
+        shown[variant] = words(page.locator("main").evaluate(VISIBLE_TEXT_JS))
+        identifiers[variant] = page.evaluate(IDENTIFIERS_JS)
+        check_structure(page, name, variant)
     for variant in ("tables", "cards"):
         missing, extra = shown["plain"] - shown[variant], shown[variant] - shown["plain"]
         assert not missing and not extra, f"{name} in {variant}: missing {sorted(missing)}, extra {sorted(extra)}"
@@ -360,52 +359,46 @@ def _wait(predicate, what: str, timeout: float = 5.0) -> None:
 def test_secrets_show_and_hide_dialogs_open_and_close(site, signed_in, variant):
     app = site.world.azure.app(site.app_id)
     page = open_page(site, signed_in, variant, f"{site.urls['aex']}/app/view?clientId={site.app_id}")
-    try:
-        shows = page.get_by_role("button", name="Show", exact=True).or_(page.get_by_role("link", name="Show",
-                                                                                          exact=True))
-        assert sum(shows.nth(i).evaluate(SHOWN_JS) for i in range(shows.count())) == 2  # two client secrets
-        newest = sorted(app.client_secrets, key=lambda s: s.created_at)[-1].value
-        assert newest not in page.content()  # not in the page until "Show"
-        [s for s in (shows.nth(i) for i in range(shows.count())) if s.evaluate(SHOWN_JS)][0].click()
-        _wait(lambda: newest in page.locator("main").inner_text(), "the secret shown")
-        control(page, "Hide").click()
-        _wait(lambda: newest not in page.locator("main").inner_text(), "the secret hidden again")
-        for opener, title in (("Delete", "Delete application"), ("Regenerate Secret", "Regenerate Secret")):
-            control(page, opener).click()
-            dialog = page.get_by_role("dialog", name=title)
-            _wait(lambda d=dialog: d.is_visible(), f"the dialog {title}")
-            real(dialog.get_by_role("button", name="Cancel").or_(dialog.get_by_role("link", name="Cancel"))).click()
-            _wait(lambda d=dialog: not d.is_visible(), f"the dialog {title} closed")
-        revoke = page.get_by_role("button", name="Revoke", exact=True).or_(page.get_by_role("link", name="Revoke"))
-        [r for r in (revoke.nth(i) for i in range(revoke.count())) if r.evaluate(SHOWN_JS)][0].click()  # 1 a secret
-        dialog = page.get_by_role("dialog", name="Revoke client secret")
-        _wait(lambda: _shown(dialog), "the revoke dialog")
-    finally:
-        page.close()
+    shows = page.get_by_role("button", name="Show", exact=True).or_(page.get_by_role("link", name="Show",
+                                                                                      exact=True))
+    assert sum(shows.nth(i).evaluate(SHOWN_JS) for i in range(shows.count())) == 2  # two client secrets
+    newest = sorted(app.client_secrets, key=lambda s: s.created_at)[-1].value
+    assert newest not in page.content()  # not in the page until "Show"
+    [s for s in (shows.nth(i) for i in range(shows.count())) if s.evaluate(SHOWN_JS)][0].click()
+    _wait(lambda: newest in page.locator("main").inner_text(), "the secret shown")
+    control(page, "Hide").click()
+    _wait(lambda: newest not in page.locator("main").inner_text(), "the secret hidden again")
+    for opener, title in (("Delete", "Delete application"), ("Regenerate Secret", "Regenerate Secret")):
+        control(page, opener).click()
+        dialog = page.get_by_role("dialog", name=title)
+        _wait(lambda d=dialog: d.is_visible(), f"the dialog {title}")
+        real(dialog.get_by_role("button", name="Cancel").or_(dialog.get_by_role("link", name="Cancel"))).click()
+        _wait(lambda d=dialog: not d.is_visible(), f"the dialog {title} closed")
+    revoke = page.get_by_role("button", name="Revoke", exact=True).or_(page.get_by_role("link", name="Revoke"))
+    [r for r in (revoke.nth(i) for i in range(revoke.count())) if r.evaluate(SHOWN_JS)][0].click()  # 1 a secret
+    dialog = page.get_by_role("dialog", name="Revoke client secret")
+    _wait(lambda: _shown(dialog), "the revoke dialog")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_provider_drop_down_shows_the_fields_and_errors(site, signed_in, signing_in, variant):
     page = open_page(site, signed_in, variant, site.urls["tfc"] + VCS + "/add")
-    try:
-        assert page.get_by_role("textbox", name="App ID", exact=True).count() == 0  # no provider chosen yet
-        choose(page, "VCS Provider", "Azure DevOps Services")
-        textbox(page, "App ID").fill("not-a-guid")
-        real(page.get_by_role("textbox", name="Client Secret")).fill("too-short")
-        with page.expect_navigation():
-            control(page, "Create VCS provider").click()
-        ready(page)
-        alert = page.get_by_role("alert").filter(has_text="Client Secret Must be a 758-character string")
-        assert _shown(alert.filter(has_text="App ID must be a valid application ID"))
-        # the provider stays chosen, its fields shown with the value kept and the message next to them
-        assert textbox(page, "App ID").input_value() == "not-a-guid"
-        combo = real(page.get_by_role("combobox", name="VCS Provider", exact=True))
-        chosen = combo.evaluate("e => e.tagName === 'SELECT' ? e.selectedOptions[0].textContent : "
-                                "(e.value || e.textContent)")
-        assert chosen.strip() == "Azure DevOps Services"
-        assert "App ID must be a valid application ID" in page.locator("main").evaluate(VISIBLE_TEXT_JS)
-    finally:
-        page.close()
+    assert page.get_by_role("textbox", name="App ID", exact=True).count() == 0  # no provider chosen yet
+    choose(page, "VCS Provider", "Azure DevOps Services")
+    textbox(page, "App ID").fill("not-a-guid")
+    real(page.get_by_role("textbox", name="Client Secret")).fill("too-short")
+    with page.expect_navigation():
+        control(page, "Create VCS provider").click()
+    ready(page)
+    alert = page.get_by_role("alert").filter(has_text="Client Secret Must be a 758-character string")
+    assert _shown(alert.filter(has_text="App ID must be a valid application ID"))
+    # the provider stays chosen, its fields shown with the value kept and the message next to them
+    assert textbox(page, "App ID").input_value() == "not-a-guid"
+    combo = real(page.get_by_role("combobox", name="VCS Provider", exact=True))
+    chosen = combo.evaluate("e => e.tagName === 'SELECT' ? e.selectedOptions[0].textContent : "
+                            "(e.value || e.textContent)")
+    assert chosen.strip() == "Azure DevOps Services"
+    assert "App ID must be a valid application ID" in page.locator("main").evaluate(VISIBLE_TEXT_JS)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -413,53 +406,64 @@ def test_personal_access_token_dialog(site, signed_in, variant):
     azure = site.world.azure
     name = f"markup-{variant}"
     page = open_page(site, signed_in, variant, site.urls["aex"] + "/contoso-sandbox/_usersSettings/tokens")
-    try:
-        control(page, "New Token").click()
-        dialog = page.get_by_role("dialog", name="Create a new personal access token")
-        _wait(lambda: _shown(dialog), "the create dialog")
-        textbox(page, "Name").fill(name)
-        choose(page, "Organization", "contoso-labs")
-        choose(page, "Expiration (UTC)", "60 days")
-        real(page.get_by_role("checkbox", name="Code (Read)")).check()
-        real(page.get_by_role("checkbox", name="Code (Status)")).check()
-        real(dialog.get_by_role("button", name="Create", exact=True)).click()
-        success = page.get_by_role("dialog", name="Success!")
-        _wait(lambda: _shown(success), "the success dialog")
-        value = real(success.get_by_role("textbox")).input_value()
-        (pat,) = azure.pats_named(name)
-        assert pat.organization == "contoso-labs" and pat.scopes == ["vso.code", "vso.code_status"]
-        assert round((pat.expires_at - pat.created_at) / 86400) == 60
-        assert azure.check_pat(value, "contoso-labs")
-        control(page, "Copy to clipboard").click()
-        control(page, "Close").click()
-        _wait(lambda: name in page.locator("main").evaluate(VISIBLE_TEXT_JS), "the new token in the list")
-    finally:
-        page.close()
+    control(page, "New Token").click()
+    dialog = page.get_by_role("dialog", name="Create a new personal access token")
+    _wait(lambda: _shown(dialog), "the create dialog")
+    textbox(page, "Name").fill(name)
+    choose(page, "Organization", "contoso-labs")
+    choose(page, "Expiration (UTC)", "60 days")
+    real(page.get_by_role("checkbox", name="Code (Read)")).check()
+    real(page.get_by_role("checkbox", name="Code (Status)")).check()
+    real(dialog.get_by_role("button", name="Create", exact=True)).click()
+    success = page.get_by_role("dialog", name="Success!")
+    _wait(lambda: _shown(success), "the success dialog")
+    value = real(success.get_by_role("textbox")).input_value()
+    (pat,) = azure.pats_named(name)
+    assert pat.organization == "contoso-labs" and pat.scopes == ["vso.code", "vso.code_status"]
+    assert round((pat.expires_at - pat.created_at) / 86400) == 60
+    assert azure.check_pat(value, "contoso-labs")
+    control(page, "Copy to clipboard").click()
+    control(page, "Close").click()
+    _wait(lambda: name in page.locator("main").evaluate(VISIBLE_TEXT_JS), "the new token in the list")
+    # its own Regenerate and Revoke (the list is re-read in place after each)
+    for action, title in (("Regenerate", "Regenerate token"), ("Revoke", "Revoke token")):
+        entry = real(page.locator("main tr, main article").filter(has_text=name))
+        real(entry.get_by_role("button", name=action, exact=True).or_(
+            entry.get_by_role("link", name=action, exact=True))).click()
+        confirm = page.get_by_role("dialog", name=title)
+        _wait(lambda c=confirm: _shown(c), f"the {title} dialog")
+        assert name in confirm.inner_text()
+        real(confirm.get_by_role("button", name=action, exact=True).or_(
+            confirm.get_by_role("link", name=action, exact=True))).click()
+        if action == "Regenerate":
+            _wait(lambda: _shown(success), "the new value")
+            assert real(success.get_by_role("textbox")).input_value() not in ("", value)
+            control(page, "Close").click()
+    _wait(lambda: pat.revoked, "the token revoked")
+    entry = page.locator("main tr, main article").filter(has_text=name)
+    _wait(lambda: "Revoked" in real(entry).inner_text(), "the list showing it revoked")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_wizard_menu_copy_buttons_and_delete_dialog(site, signed_in, variant):
     tfc = site.urls["tfc"]
     page = open_page(site, signed_in, variant, tfc + WIZ + "/add", tfc_ui="wizard")
-    try:
-        control(page, "Azure DevOps").click()
-        item = real(page.get_by_role("button", name="Azure DevOps Services", exact=True).or_(
-            page.get_by_role("menuitem", name="Azure DevOps Services", exact=True)))
-        with page.expect_navigation():
-            item.click()
-        ready(page)
-        assert page.url.endswith("/setup")
-        control(page, "Copy Authorization callback URL").click()
-        _wait(lambda: "Copied to clipboard" in page.locator("main").inner_text(), "the copy status")
-        page.goto(f"{tfc}{VCS}/{site.seed_client}/edit")
-        ready(page)
-        control(page, "Delete VCS provider").click()
-        dialog = page.get_by_role("dialog", name="Delete VCS provider")
-        _wait(lambda: _shown(dialog), "the delete dialog")
-        real(dialog.get_by_role("button", name="Cancel").or_(dialog.get_by_role("link", name="Cancel"))).click()
-        _wait(lambda: not _shown(dialog), "the delete dialog closed")
-    finally:
-        page.close()
+    control(page, "Azure DevOps").click()
+    item = real(page.get_by_role("button", name="Azure DevOps Services", exact=True).or_(
+        page.get_by_role("menuitem", name="Azure DevOps Services", exact=True)))
+    with page.expect_navigation():
+        item.click()
+    ready(page)
+    assert page.url.endswith("/setup")
+    control(page, "Copy Authorization callback URL").click()
+    _wait(lambda: "Copied to clipboard" in page.locator("main").inner_text(), "the copy status")
+    page.goto(f"{tfc}{VCS}/{site.seed_client}/edit")
+    ready(page)
+    control(page, "Delete VCS provider").click()
+    dialog = page.get_by_role("dialog", name="Delete VCS provider")
+    _wait(lambda: _shown(dialog), "the delete dialog")
+    real(dialog.get_by_role("button", name="Cancel").or_(dialog.get_by_role("link", name="Cancel"))).click()
+    _wait(lambda: not _shown(dialog), "the delete dialog closed")
 
 
 def _next_code(site, used: list[int]) -> str:
