@@ -10,8 +10,11 @@ that shows exactly the same words.
 
 Templates get a `Markup` as `mk`; the macros of templates/_markup.html render each building block (a
 key/value block, a list of entries, a text field, an action, a drop-down, the hidden traps) from data,
-taking the plain markup, unchanged, as their body. Page scripts find their elements through `mk.hook`
-data attributes, whose names differ per variant (plain keeps its own ids and classes).
+taking the plain markup, unchanged, as their body. Identifiers go through `mk` too: `mk.cls` / `mk.id`
+(plain's own class or id in plain, an opaque per-variant one elsewhere, CSS included), `mk.own_id` (an id
+only plain has), `mk.public_id` (an id the real site is known to use: dropped in cards only). Page scripts
+find their elements with sbx.find / sbx.all (base.html): by `mk.hook` data attributes, whose names differ
+per variant, or in plain by plain's own selectors.
 """
 from __future__ import annotations
 
