@@ -230,6 +230,13 @@ async def value_next_to(scope: Scope, *labels: str) -> str | None:
     return await _evaluate(scope, "valueNextTo", list(labels))
 
 
+async def wait_for_value(page: Page, labels: tuple[str, ...], value: str, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Waits until the value shown next to a label is `value` (the browser re-checks on every frame)."""
+    await page.wait_for_function(
+        f"(arg) => {{ {_LIBRARY}; return valueNextTo(document.body, arg.labels) === arg.value; }}",
+        arg={"labels": list(labels), "value": value}, timeout=timeout)
+
+
 async def value_element(scope: Scope, *labels: str) -> Locator | None:
     """The element showing the value next to a label (to mask or click), or None."""
     tag = secrets.token_hex(4)
@@ -249,13 +256,14 @@ async def entries(scope: Scope, markers: tuple[str, ...], furniture: tuple[str, 
 
 
 async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tuple[str, ...], name: str, count: int,
-                           has: str = "", has_not: str = "", timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+                           has: str = "", has_not: str = "", timeout: float = DEFAULT_TIMEOUT_MS,
+                           name_labels: tuple[str, ...] = ("Name", "Display name")) -> None:
     """Waits until the page lists `count` entries named `name` (whose text matches `has`, and not
     `has_not`), checked by the browser on every frame."""
     await page.wait_for_function(
         f"(arg) => {{ {_LIBRARY}; return countNamed(document.body, arg) === arg.count; }}",
         arg={"markers": list(markers), "furniture": list(furniture), "name": name, "count": count, "has": has,
-             "hasNot": has_not}, timeout=timeout)
+             "hasNot": has_not, "nameLabels": list(name_labels)}, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -268,8 +276,11 @@ class EntryView:
     links: list[dict[str, str]]
 
 
-async def describe(entry: Locator) -> EntryView:
-    info = await entry.evaluate(f"(root) => {{ {_LIBRARY}; return describe(root); }}")
+async def describe(entry: Locator, name_labels: tuple[str, ...] = ("Name", "Display name")) -> EntryView:
+    """What an entry shows; its name is the value next to one of `name_labels`, else its heading, first
+    cell or first words."""
+    info = await entry.evaluate(f"(root, labels) => {{ {_LIBRARY}; return describe(root, labels); }}",
+                                list(name_labels))
     return EntryView(info["name"], info["text"], info["values"], info["links"])
 
 

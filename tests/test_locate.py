@@ -107,6 +107,10 @@ ENTRY_MARKUPS = {
                   "<tr><td>One</td><td>https://t/auth/1/callback</td><td></td></tr>"
                   f"<tr><td>Azure DevOps Services</td><td>{CALLBACK}</td>"
                   "<td><a href=/version-control/oc-2/edit>Edit</a></td></tr></table>",
+    "table with an empty header cell": "<h1>VCS Providers</h1><table><tr><th>Name</th><th>Callback URL</th><td></td></tr>"
+                                       "<tr><th scope=row>One</th><td>https://t/auth/1/callback</td><td></td></tr>"
+                                       f"<tr><th scope=row>Azure DevOps Services</th><td>{CALLBACK}</td>"
+                                       "<td><a href=/version-control/oc-2/edit>Edit</a></td></tr></table>",
     "list items": "<h1>VCS Providers</h1><ul><li><strong>One</strong> Callback URL https://t/auth/1/callback</li>"
                   f"<li><strong>Azure DevOps Services</strong> Callback URL {CALLBACK} "
                   "<a href=/version-control/oc-2/edit>Edit</a></li></ul>",
@@ -122,8 +126,8 @@ ENTRY_MARKUPS = {
 @pytest.mark.parametrize("markup", ENTRY_MARKUPS)
 def test_entry_named(markup, loop, page):
     async def check(p):
-        found = await entries(p, "Callback URL", ("Add VCS Provider",))
-        named = await entry_named(p, "azure devops services", "Callback URL", ("Add VCS Provider",))
+        found = await entries(p, ("Callback URL",), ("Add VCS Provider",))
+        named = await entry_named(p, "azure devops services", ("OAuth Token ID", "Callback URL"), ("Add VCS Provider",))
         assert named is not None
         view = await describe(named)
         return len(found), view.name, CALLBACK in view.text, [link["href"] for link in view.links]
@@ -134,7 +138,7 @@ def test_entry_named(markup, loop, page):
 
 def test_value_next_to_inside_an_entry_of_a_table(loop, page):
     async def check(p):
-        entry = await entry_named(p, "Azure DevOps Services", "Callback URL")
+        entry = await entry_named(p, "Azure DevOps Services", ("Callback URL",))
         return await value_next_to(entry, "Callback URL")
     assert on(loop, page, ENTRY_MARKUPS["table rows"], check) == CALLBACK
 

@@ -316,7 +316,7 @@ def test_page_objects_end_to_end():
                                 "Terraform Cloud", "https://app.terraform.io", callback)
                 await page.get_by_label("Work items (read)").check()  # a stray scope to be unchecked
                 await form.select_only_scopes(["Code (read)", "Code (status)"])
-                assert await form.scopes_section().get_by_role("checkbox", checked=True).count() == 2
+                assert await (await form.scopes_section()).get_by_role("checkbox", checked=True).count() == 2
                 details = await form.submit()
                 [app] = azure.apps_named("TFC (example-org-1)")
                 assert app.scopes == ["vso.code", "vso.code_status"]
@@ -327,7 +327,7 @@ def test_page_objects_end_to_end():
                 assert await page.get_by_text("••••", exact=False).count() >= 1  # hidden again
                 assert await details.scope_labels() == ["Code (read)", "Code (status)"]
                 assert await details.callback_url() == callback
-                assert len(details.secret_locators()) >= 1
+                assert len(await details.secret_locators()) >= 1
 
                 # the same name again: the site's message, as a final error
                 await profile.open(urls["aex"] + "/me")
@@ -363,7 +363,7 @@ def test_page_objects_end_to_end():
                 assert await authorize.wait() == "consent"
                 assert azure.sign_ins == 1  # no second interactive sign-in
                 assert await authorize.requested_scopes() == ["Code (read)", "Code (status)"]
-                assert await authorize.consent_panel().count() == 1
+                assert await (await authorize.consent_panel()).count() == 1
                 await authorize.accept()
                 back = query(tab.url)
                 assert back["state"] == "s-42" and back["code"] in azure.auth_codes

@@ -319,7 +319,7 @@ def test_page_objects_sign_in_add_provider_and_connect(sandbox):
                     await form.submit()
                 await form.choose_provider()
                 await form.fill("ADO", app.id, Secret(app.client_secret))
-                assert len(form.secret_locators()) >= 1 and await form.form().is_visible()
+                assert len(form.secret_locators()) >= 1 and await (await form.form()).is_visible()
                 await form.submit()
                 assert urlsplit(page.url).path == VCS
 
@@ -361,7 +361,7 @@ def test_page_objects_sign_in_add_provider_and_connect(sandbox):
                 token_id = await providers.wait_connected("ADO")
                 assert token_id == client.token.id and token_id.startswith("ot-")
                 assert (await providers.clients())[0].oauth_token_id == token_id
-                assert await providers.card("ADO").get_by_role("link", name="Reauthorize").is_visible()
+                assert await (await providers.card("ADO")).get_by_role("link", name="Reauthorize").is_visible()
                 assert await providers.error_text() is None
             finally:
                 await browser.close()

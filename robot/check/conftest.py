@@ -33,6 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--org", default=None, help="Terraform Cloud organization (live: or TFC_ORGANIZATION)")
     group.addoption("--tfc-ui", default="seed", choices=("seed", "wizard"),
                     help="the sandbox's Terraform Cloud UI generation")
+    group.addoption("--sandbox-markup", default="plain", choices=("plain", "tables", "cards", "mixed"),
+                    help="how the sandbox builds its pages (same words, other HTML)")
     group.addoption("--sandbox-drift", action="append", default=[], help="turn on a sandbox drift switch")
     group.addoption("--element-timeout", type=float, default=15_000,
                     help="milliseconds to wait for each element before calling it missing (default 15000)")
@@ -57,7 +59,8 @@ def sites(pytestconfig: pytest.Config) -> Iterator[Sites]:
         yield Sites(settings, org, "live")
         return
     drift = {d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d}
-    options = SandboxOptions(drift=drift, tfc_ui=pytestconfig.getoption("--tfc-ui"))
+    options = SandboxOptions(drift=drift, tfc_ui=pytestconfig.getoption("--tfc-ui"),
+                             markup=pytestconfig.getoption("--sandbox-markup"))
     # not tmp_path_factory: a check run inside another pytest run must not prune that run's folders
     with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, Sandbox(options) as sandbox:
         settings = load_settings(environ=sandbox.env(), env_file=None, overrides={"state_dir": Path(state_dir)})

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..errors import BadInput
+from .options import markup_option
 
 SUITE = Path(__file__).resolve().parents[1] / "check"
 
@@ -28,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--live", action="store_true", help="check the live sites (credentials from env / .env)")
     p.add_argument("--read-only", action="store_true", help="create nothing: sign in, open the forms, check, leave")
     p.add_argument("--org", help="Terraform Cloud organization (live: default $TFC_ORGANIZATION)")
+    p.add_argument("--tfc-ui", choices=("seed", "wizard"), default="seed",
+                   help="with --sandbox: the Terraform Cloud UI generation it serves")
+    markup_option(p)
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--tracing", choices=("on", "off", "retain-on-failure"), default="retain-on-failure",
                    help="keep a Playwright trace (secrets scrubbed, no screenshots); default: on failure")
@@ -55,6 +59,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result += ["--org", args.org]
     if args.headed:
         result.append("--headed")
+    if not args.live:
+        result += ["--tfc-ui", args.tfc_ui, "--sandbox-markup", args.markup]
     for drift in args.drift:
         if args.live:
             raise BadInput("--drift needs the sandbox")

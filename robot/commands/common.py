@@ -56,7 +56,7 @@ def sandbox_options(args: argparse.Namespace, orgs: tuple[str, ...] = ()) -> San
     """The sandbox the command's options describe (None: the live sites); `orgs` exist in it."""
     if not args.sandbox:
         return None
-    options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui,
+    options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
                              faults=fault_plan(args.faults, args.fault))
     if orgs:
         options.orgs = orgs

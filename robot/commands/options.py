@@ -16,8 +16,14 @@ def sites_options() -> argparse.ArgumentParser:
                    help="with --sandbox: the Terraform Cloud UI generation it serves")
     p.add_argument("--registration-closed", action="store_true",
                    help="with --sandbox: Azure DevOps refuses new OAuth apps (as the live site since April 2025)")
+    markup_option(p)
     fault_options(p)
     return p
+
+
+def markup_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--markup", choices=["plain", "tables", "cards", "mixed"], default="plain",
+                   help="with --sandbox: how its pages are built (same words, other HTML; mixed: per page, seeded)")
 
 
 def fault_options(p: argparse.ArgumentParser) -> None:

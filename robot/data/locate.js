@@ -53,8 +53,9 @@ function within(root, selector) {
 function cellsOf(row) { return Array.from(row.children).filter(c => c.matches(CELL)); }
 
 function isHeaderRow(row) {
-  const cells = cellsOf(row);
-  return !!row.closest('thead') || (cells.length > 0 && cells.every(c => c.matches('th, [role=columnheader]')));
+  const cells = cellsOf(row).filter(c => textOf(c));
+  return !!row.closest('thead') || !!row.querySelector('th[scope=col], [role=columnheader]')
+    || (cells.length > 0 && cells.every(c => c.matches('th')));
 }
 
 function tableOf(el) { return el.closest('table, [role=table], [role=grid], [role=treegrid]'); }
@@ -214,24 +215,36 @@ function entries(root, arg) {
   return found.length;
 }
 
+// Where a link or a scripted control goes: its href, else an attribute holding a path or URL.
+function targetOf(el) {
+  if (el.getAttribute('href')) return el.getAttribute('href');
+  const held = Array.from(el.attributes).map(a => a.value).find(v => /^(\/|https?:\/\/)/.test(v));
+  return held || (el.closest('form') && el.closest('form').getAttribute('action')) || '';
+}
+
 // What an entry shows: its name (first heading, row header or strong text, else its first words),
 // its text, the values of its fields and codes, its links and buttons.
-function describe(entry) {
+function describe(entry, nameLabels) {
   const heading = within(entry, 'h1, h2, h3, h4, h5, h6, [role=heading], th[scope=row], [role=rowheader], caption, legend, strong, b, dt')
-    .find(el => shown(el) && textOf(el));
+    .find(el => shown(el) && textOf(el) && !el.closest('button, a, [role=button], [role=link]'));
   const label = entry.getAttribute('aria-label') || labelledBy(entry);
-  const firstCell = entry.matches(ROW) ? Array.from(entry.children).find(c => c.matches(CELL) && shown(c) && textOf(c)) : null;
-  const name = norm(label || (heading && textOf(heading)) || (firstCell && textOf(firstCell)) || valueOf(entry).split(' ').slice(0, 6).join(' '));
+  const firstCell = entry.matches(ROW) ? cellsOf(entry).find(c => shown(c) && textOf(c)) : null;
+  const named = findValue(entry, nameLabels && nameLabels.length ? nameLabels : ['Name', 'Display name']);
+  // else the first words shown on their own: a card's title line
+  const firstText = within(entry, '*').find(el => shown(el) && !el.matches(SKIP) && !el.closest('button, a, [role=button], [role=link]')
+    && Array.from(el.childNodes).some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()));
+  const name = norm(label || (named && named.value) || (heading && textOf(heading)) || (firstCell && textOf(firstCell))
+                    || (firstText && textOf(firstText)) || valueOf(entry).split(' ').slice(0, 6).join(' '));
   const values = within(entry, 'input, textarea, code, pre, samp, kbd').filter(shown).map(e => (e.matches('input, textarea') ? e.value : e.textContent));
   const links = within(entry, 'a, button, [role=button], [role=link]').filter(shown)
-    .map(a => ({text: norm(a.getAttribute('aria-label') || a.textContent), href: a.getAttribute('href') || ''}));
+    .map(a => ({text: norm(a.getAttribute('aria-label') || a.textContent), href: targetOf(a)}));
   return {name, text: valueOf(entry) + ' ' + values.join(' '), values, links};
 }
 
 // How many entries are named `arg.name` (and show, or do not show, `arg.has` / `arg.hasNot`).
 function countNamed(root, arg) {
   const has = arg.has ? new RegExp(arg.has, 'i') : null, hasNot = arg.hasNot ? new RegExp(arg.hasNot, 'i') : null;
-  return entryElements(root, arg).map(describe).filter(d => d.name.toLowerCase() === arg.name.toLowerCase()
+  return entryElements(root, arg).map(e => describe(e, arg.nameLabels)).filter(d => d.name.toLowerCase() === arg.name.toLowerCase()
     && (!has || has.test(d.text)) && (!hasNot || !hasNot.test(d.text))).length;
 }
 

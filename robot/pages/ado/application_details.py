@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
@@ -32,6 +32,7 @@ from ...locate import (
     text_field,
     value_element,
     value_next_to,
+    wait_for_value,
 )
 from ...secrets import Secret, register
 
@@ -263,11 +264,11 @@ class ApplicationDetailsPage:
         if outcome == "errors" and not await self.ready_marker().count():
             texts = [" ".join(t.split()) for t in await errors.all_inner_texts()]
             raise FinalError("Azure DevOps refused the callback URL: " + "; ".join(texts))
-        await expect(self.page.get_by_text(url, exact=True).or_(
-            self.page.locator(f'input[value="{url}"]')).filter(visible=True).first).to_be_visible(timeout=TIMEOUT_MS)
-        shown = await self.callback_url()
-        if shown != url:
-            raise FinalError(f"Azure DevOps shows the callback URL {shown} after saving {url}")
+        try:
+            await wait_for_value(self.page, CALLBACK, url, timeout=TIMEOUT_MS)
+        except PlaywrightTimeout:
+            raise FinalError(f"Azure DevOps shows the callback URL {await self.callback_url()} after saving {url}") \
+                from None
 
     async def _confirm(self, step: str, action: tuple[str, ...], confirm: tuple[str, ...],
                        button: Locator | None = None) -> None:

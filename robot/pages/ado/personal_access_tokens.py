@@ -207,8 +207,8 @@ class PersonalAccessTokensPage:
     # ---- reading -------------------------------------------------------------------------------
     async def _read_row(self, entry: Locator) -> TokenRow:
         """A token's entry, read by its column headers or its labels, whatever the markup."""
-        view = await describe(entry)
-        name = await value_next_to(entry, *COL_NAME) or view.name
+        view = await describe(entry, COL_NAME)
+        name = view.name
         status = await value_next_to(entry, *COL_STATUS) or ("Revoked" if INACTIVE.search(view.text) else ACTIVE)
         organization = await value_next_to(entry, *COL_ORGANIZATION) or ""
         stamp = entry.locator("time[datetime]")
@@ -266,7 +266,8 @@ class PersonalAccessTokensPage:
         again when the site asks meanwhile."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(MAX_SIGN_INS):
-            listed = wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, count, has, has_not, TIMEOUT_MS)
+            listed = wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, count, has, has_not, TIMEOUT_MS,
+                                      COL_NAME)
             outcome = await race({"listed": listed, "sign_in": sign_in.wait_showing(TIMEOUT_MS)}, TIMEOUT_MS)
             if outcome == "listed":
                 return
@@ -443,8 +444,9 @@ class PersonalAccessTokensPage:
         errors = dialog.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
         outcome = await race({
             "revoked": wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, inactive + 1, has=INACTIVE.pattern,
-                                        timeout=TIMEOUT_MS),
-            "gone": wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, total - 1, timeout=TIMEOUT_MS),
+                                        timeout=TIMEOUT_MS, name_labels=COL_NAME),
+            "gone": wait_for_entries(self.page, ROW_MARKERS, ROW_FURNITURE, name, total - 1, timeout=TIMEOUT_MS,
+                                     name_labels=COL_NAME),
             "error": errors.first.wait_for(state="visible")}, TIMEOUT_MS)
         if outcome == "error":
             raise FinalError("Azure DevOps did not revoke the token: " +

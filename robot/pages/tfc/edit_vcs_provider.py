@@ -66,7 +66,7 @@ class EditVcsProviderPage:
 
     async def delete(self) -> None:
         """"Delete VCS provider", confirmed in its dialog; returns when back on the providers list."""
-        button = await find(self.page, WHERE, "delete", '"Delete VCS provider" button', role("button", *DELETE_BUTTONS))
+        button = await find(self.page, WHERE, "delete", '"Delete VCS provider" button', *control(*DELETE_BUTTONS))
         await button.click()
         dialog = self.page.get_by_role("dialog").filter(visible=True)
         confirm = await find(dialog, WHERE, "confirm delete", "the dialog's delete button",
