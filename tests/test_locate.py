@@ -107,8 +107,8 @@ ENTRY_MARKUPS = {
                   "<tr><td>One</td><td>https://t/auth/1/callback</td><td></td></tr>"
                   f"<tr><td>Azure DevOps Services</td><td>{CALLBACK}</td>"
                   "<td><a href=/version-control/oc-2/edit>Edit</a></td></tr></table>",
-    "table with an empty header cell": "<h1>VCS Providers</h1><table><tr><th>Name</th><th>Callback URL</th><td></td></tr>"
-                                       "<tr><th scope=row>One</th><td>https://t/auth/1/callback</td><td></td></tr>"
+    "table with an empty header cell": "<h1>VCS Providers</h1><table>"
+                                       "<tr><th>Name</th><th>Callback URL</th><td></td></tr><tr><th scope=row>One</th><td>https://t/auth/1/callback</td><td></td></tr>"
                                        f"<tr><th scope=row>Azure DevOps Services</th><td>{CALLBACK}</td>"
                                        "<td><a href=/version-control/oc-2/edit>Edit</a></td></tr></table>",
     "list items": "<h1>VCS Providers</h1><ul><li><strong>One</strong> Callback URL https://t/auth/1/callback</li>"
