@@ -17,6 +17,8 @@ Faults (each a share 0..1 of the requests it applies to, with an optional `max` 
   connection_reset  a request's connection is reset without any response (Chromium: ERR_CONNECTION_RESET),
                     before the handler runs; the browser's silent retry of that request is reset too
   revert_callback_once  (a switch, not a share) see ado_oauth.py
+page_5xx, slow and connection_reset also apply to HCP's sign-in site when named (`sites: [hcp]`); by
+default they leave it alone (the sites above were the plan's whole world before HCP-linked sign-in).
 
 Every fault answers before the site's handler runs (session_expiry and second_totp change only the session),
 so a faulted request never leaves the sandbox's own state half-done. Decisions come from one
@@ -52,7 +54,8 @@ from robot.errors import BadInput
 from . import ado_oauth, ado_session, tfc_common
 from .tfc_api import JSONAPI, RATE_LIMITED
 
-SITES = ("login", "aex", "vssps", "tfc")
+SITES = ("login", "aex", "vssps", "tfc")  # where the faults apply by default
+ALL_SITES = (*SITES, "hcp")  # hcp (HCP's sign-in) only when a fault names it: sites: [hcp]
 KINDS = ("page_5xx", "slow", "session_expiry", "second_totp", "api_429", "token_5xx", "connection_reset")
 SWITCHES = ("revert_callback_once",)
 SETTINGS = ("seed", "slow_ms")
@@ -60,15 +63,16 @@ KEYS = KINDS + SWITCHES + SETTINGS
 FAULT_KEYS = ("share", "max", "sites")
 # where each fault can happen (the default `sites`)
 ALLOWED_SITES = {
-    "page_5xx": SITES,
-    "slow": SITES,
+    "page_5xx": ALL_SITES,
+    "slow": ALL_SITES,
     "session_expiry": ("tfc", "aex", "vssps"),
     "second_totp": ("tfc",),
     "api_429": ("tfc",),
     "token_5xx": ("vssps",),
-    "connection_reset": SITES,
+    "connection_reset": ALL_SITES,
 }
-DEFAULT_SITES = {**ALLOWED_SITES, "session_expiry": ("tfc", "aex")}
+DEFAULT_SITES = {**ALLOWED_SITES, "page_5xx": SITES, "slow": SITES, "connection_reset": SITES,
+                 "session_expiry": ("tfc", "aex")}
 DEFAULT_SLOW_MS = 1500
 MAX_SLOW_MS = 120_000
 RETRY_ECHO_S = 0.2  # Chromium resends a request once, at once, when a reused keep-alive connection breaks
@@ -377,6 +381,8 @@ _ERROR_PAGES = {
               "We're sorry, something went wrong. Azure DevOps is temporarily unavailable; please try again later."),
     "login": ("Sign in to your account", "Service Unavailable",
               "We're sorry, something went wrong. AADSTS90033: A transient error has occurred. Please try again."),
+    "hcp": ("Sign in | HCP", "Service Unavailable",
+            "HashiCorp Cloud Platform is temporarily unavailable (503 Service Unavailable). Please try again later."),
 }
 
 

@@ -16,6 +16,7 @@ SITES = {
     "aex": "sandbox.ado_profile",   # aex.dev.azure.com / app.vsaex.visualstudio.com
     "vssps": "sandbox.ado_oauth",   # app.vssps.visualstudio.com
     "tfc": "sandbox.tfc",           # app.terraform.io (UI and /api/v2)
+    "hcp": "sandbox.hcp",           # HCP's sign-in (portal.cloud.hashicorp.com), for HCP-linked TFC accounts
 }
 
 

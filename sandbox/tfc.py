@@ -2,17 +2,24 @@
 "VCS Providers" settings pages, the OAuth connect/callback endpoints, and the API (tfc_api.py).
 With `world.options.tfc_ui == "wizard"` the settings pages are today's (tfc_wizard.py) instead.
 
+Sign-in: its own form (/session, then /session/two-factor), or "Continue with HCP account" (/session/hcp:
+HCP's sign-in, hcp.py, which comes back to /session/hcp/callback). Sign-in switches (world.options.sign_in):
+  "hcp"        the account is HCP-linked: the own form refuses it (no session, the password is not checked)
+  "hcp-stale"  a session made through HCP ends after `hcp_idle_s` seconds unused (tfc_state.TfcState.session)
+
 Its state lives in `world.tfc` (tfc_state.TfcState). Drift switches (world.options.drift):
   "tfc-add-a-vcs-provider"   the add button reads "Add a VCS Provider" (as the docs also write it)
   "tfc-create-capitalized"   the submit button reads "Create VCS Provider"
 """
 from __future__ import annotations
 
-from urllib.parse import quote
+import secrets
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
 
+from . import hcp
 from . import tfc_wizard as wizard
 from .common import new_app, world_of
 from .tfc_api import create_api
@@ -45,16 +52,21 @@ PROFILE_ENDPOINT = "/_apis/profile/profiles/me?api-version=7.1"
 ADO_SCOPES = "vso.code vso.code_status"
 
 
-# sessions -------------------------------------------------------------------
 # sign-in --------------------------------------------------------------------
+def _sign_in_form(request: web.Request, return_to: str, error: str | None = None, username: str = "",
+                  status: int = 200) -> web.Response:
+    hcp_url = "/session/hcp" + (f"?{urlencode({'return_to': return_to})}" if return_to else "")
+    return page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud", status=status,
+                return_to=return_to, error=error, username=username, hcp_url=hcp_url)
+
+
 async def sign_in_page(request: web.Request) -> web.Response:
     session = session_of(request)
     if session and session.stage == "signed-in":
         return redirect(safe_return(request.query.get("return_to")))
     fresh = session is None
     session = session or state_of(request).new_session()
-    response = page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud",
-                     return_to=request.query.get("return_to", ""), error=None, username="")
+    response = _sign_in_form(request, request.query.get("return_to", ""))
     if fresh:
         response.set_cookie(COOKIE, session.id, httponly=True, path="/", samesite="Lax")
     return response
@@ -64,15 +76,47 @@ async def sign_in_submit(request: web.Request) -> web.Response:
     state = state_of(request)
     form = await request.post()
     session = session_of(request) or state.new_session()
-    username = state.check_password(form.get("user[login]", ""), form.get("user[password]", ""))
+    login = str(form.get("user[login]", ""))
     return_to = str(form.get("return_to", ""))
+    if "hcp" in world_of(request).options.sign_in and state.user_of(login):
+        # an HCP-linked account signs in only through HCP: refused before the password is looked at
+        error, username = MESSAGES["hcp_linked"], None
+    else:
+        error, username = MESSAGES["bad_password"], state.check_password(login, str(form.get("user[password]", "")))
     if not username:
-        response = page(request, "tfc_sign_in.html", title="Sign in | Terraform Cloud", status=401,
-                         return_to=return_to, error=MESSAGES["bad_password"], username=form.get("user[login]", ""))
+        response = _sign_in_form(request, return_to, error, login, status=401)
         response.set_cookie(COOKIE, session.id, httponly=True, path="/", samesite="Lax")
         return response
     session.username, session.stage, session.return_to = username, "two-factor", safe_return(return_to)
     return redirect("/session/two-factor", session)
+
+
+async def hcp_sign_in(request: web.Request) -> web.Response:
+    """"Continue with HCP account": off to HCP's sign-in, which comes back to hcp_callback."""
+    session = session_of(request)
+    return_to = request.query.get("return_to", "")
+    if session and session.stage == "signed-in":
+        return redirect(safe_return(return_to))
+    session = session or state_of(request).new_session()
+    with state_of(request).lock:
+        session.username, session.stage, session.reverify = None, "anonymous", False
+        session.return_to, session.hcp_state = safe_return(return_to), secrets.token_urlsafe(24)
+    return redirect(hcp.authorize_url(world_of(request), session.hcp_state), session)
+
+
+async def hcp_callback(request: web.Request) -> web.Response:
+    """Back from HCP: the session is created exactly as after the own two-factor step."""
+    world = world_of(request)
+    state = state_of(request)
+    session = session_of(request)
+    q = request.query
+    username = None
+    if session and session.hcp_state and secrets.compare_digest(session.hcp_state, q.get("state", "")):
+        username = world.hcp.redeem(q.get("code", ""), hcp.callback_url(world))
+    if not session or not username:
+        return _sign_in_form(request, session.return_to if session else "", MESSAGES["bad_state"], status=400)
+    state.end_session(session.id)
+    return redirect(session.return_to or DEFAULT_RETURN, state.sign_in(username, via_hcp=True))
 
 
 def _asks_code(session: Session | None) -> bool:
@@ -104,9 +148,8 @@ async def two_factor_submit(request: web.Request) -> web.Response:
         return redirect(session.return_to or DEFAULT_RETURN)
     # a new session id after sign-in (no fixation)
     state.end_session(session.id)
-    signed = state.new_session()
-    signed.username, signed.stage = session.username, "signed-in"
-    return redirect(session.return_to or DEFAULT_RETURN, signed)
+    assert session.username is not None  # set with the stage "two-factor"
+    return redirect(session.return_to or DEFAULT_RETURN, state.sign_in(session.username))
 
 
 async def recovery_page(request: web.Request) -> web.Response:
@@ -380,6 +423,8 @@ def create_app(world) -> web.Application:
     r.add_post("/session", sign_in_submit)
     r.add_get("/session/two-factor", two_factor_page)
     r.add_post("/session/two-factor", two_factor_submit)
+    r.add_get("/session/hcp", hcp_sign_in)
+    r.add_get(hcp.CALLBACK_PATH, hcp_callback)
     r.add_route("*", "/session/two-factor/recovery", recovery_page)
     r.add_post("/session/destroy", sign_out)
     r.add_get("/app", root)

@@ -27,6 +27,7 @@ MESSAGES = {
     "connected": "Connected to Azure DevOps Services",
     "provider_error": "Azure DevOps Services returned an error: {error}",
     "bad_state": "The authorization request was invalid or has expired. Please try again.",
+    "hcp_linked": "This account is linked to an HCP account. Use Continue with HCP account to sign in.",
 }
 
 

@@ -88,12 +88,16 @@ class Session:
     return_to: str = ""
     flash: list = field(default_factory=list)  # (kind, text) shown once: kind "notice" or "alert"
     reverify: bool = False  # signed in, but asked for the two-factor code again (fault second_totp)
+    via_hcp: bool = False  # signed in through HCP ("Continue with HCP account")
+    hcp_state: str = ""  # a pending HCP sign-in of this (anonymous) session: the state it sent
+    last_seen: float = 0.0  # world.tfc.clock() of its last request (sign-in "hcp-stale")
 
 
 class TfcState:
     def __init__(self, world):
         self.world = world
         self.lock = world.lock
+        self.clock = time.time  # tests may replace it (two-factor windows, idle HCP-linked sessions)
         account = world.tfc_account
         self.users = {account.username: account}
         self.user_ids = {account.username: "user-" + self._base62(16)}
@@ -143,7 +147,7 @@ class TfcState:
         if not account or not code.isdigit():
             return False
         totp = account.totp()
-        now = time.time() if at is None else at
+        now = self.clock() if at is None else at
         current = int(now // totp.interval)
         with self.lock:
             last = self.last_totp_counter.get(username, -1)
@@ -162,8 +166,34 @@ class TfcState:
             return session
 
     def session(self, sid: str | None) -> Session | None:
+        """The session of a request; a session made through HCP that stayed unused longer than
+        `hcp_idle_s` ends here when the sign-in switch "hcp-stale" is on (as HCP-linked sessions idle out)."""
+        options = self.world.options
         with self.lock:
-            return self.sessions.get(sid or "")
+            session = self.sessions.get(sid or "")
+            if session is None:
+                return None
+            now = self.clock()
+            if (session.via_hcp and "hcp-stale" in options.sign_in
+                    and now - session.last_seen > options.hcp_idle_s):
+                del self.sessions[session.id]
+                return None
+            session.last_seen = now
+            return session
+
+    def sign_in(self, username: str, via_hcp: bool = False) -> Session:
+        """A new signed-in session (a new id: no fixation), counted in world.sign_ins["tfc"]."""
+        with self.lock:
+            session = self.new_session()
+            session.username, session.stage, session.via_hcp = username, "signed-in", via_hcp
+            session.last_seen = self.clock()
+            self.world.sign_ins["tfc"] += 1
+            return session
+
+    def user_of(self, login: str) -> str | None:
+        """The user name for a user name or email (any case), whatever the password."""
+        login = (login or "").strip().lower()
+        return next((name for name in self.users if login in (name.lower(), self.emails[name].lower())), None)
 
     def end_session(self, sid: str) -> None:
         with self.lock:

@@ -1,7 +1,13 @@
 """The sandbox's whole state: options, accounts, and the state of each replicated site.
 
-One `World` per sandbox instance. Site modules keep their data in `world.azure` and `world.tfc`
-and read each other's base URLs from `world.urls` (keys: login, aex, vssps, tfc).
+One `World` per sandbox instance. Site modules keep their data in `world.azure`, `world.tfc` and
+`world.hcp` and read each other's base URLs from `world.urls` (keys: login, aex, vssps, tfc, hcp).
+
+What happened, for tests: `world.sign_ins` counts completed sign-ins per site ("microsoft": an interactive
+Microsoft sign-in ended at "Stay signed in?", "tfc": a Terraform Cloud session created, by its own form
+or through HCP, "hcp": an HCP sign-in sent back to Terraform Cloud); `world.ms_interstitials` holds, per
+Microsoft sign-in page opened, the screens it showed other than email, password, code and "Stay signed
+in?" (ms_flow.py names them); `world.sign_in_traps` counts uses of controls a robot must never use.
 """
 from __future__ import annotations
 
@@ -10,14 +16,32 @@ import random
 import secrets
 import threading
 import uuid
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import pyotp
 
 from .azure_state import AzureState
 from .faults import FaultInjector, FaultPlan
+from .hcp_state import HcpState
 from .markup import check as check_markup
 from .tfc_state import TfcState
+
+# SandboxOptions.sign_in: how a live sign-in goes today (late 2026), each name a behaviour (ms_flow.py, hcp.py)
+MS_SIGN_IN = ("pick", "passkey", "nudge", "nudge-a", "nudge-b", "nudge-c", "blocked", "mandatory-registration",
+              "captcha", "locked", "personal")
+HCP_SIGN_IN = ("hcp", "hcp-sso", "hcp-stale")
+SIGN_IN = MS_SIGN_IN + HCP_SIGN_IN
+
+
+def check_sign_in(names: Iterable[str] | str | None) -> frozenset[str]:
+    """The sign-in switches as a frozenset (a single name is accepted too); ValueError names the known ones."""
+    chosen = frozenset([names] if isinstance(names, str) else (names or ()))
+    for name in sorted(map(str, chosen)):
+        if name not in SIGN_IN:
+            raise ValueError(f"sign_in {name!r} is not one of {', '.join(SIGN_IN)}")
+    return chosen
 
 
 @dataclass
@@ -36,10 +60,17 @@ class SandboxOptions:
     # the HTML every page is rendered in, same words each time (markup.py): "plain" (as always),
     # "tables", "cards", or "mixed" (one of the three per page, from the seed and the page's path)
     markup: str = "plain"
+    # sign-in as the live sites do it in late 2026 (names in SIGN_IN; any iterable, kept as a frozenset):
+    # Microsoft's interstitials and dead ends (ms_flow.py), HCP-linked Terraform Cloud accounts (hcp.py)
+    sign_in: AbstractSet[str] = frozenset()
+    hcp_idle_s: float = 3600.0  # "hcp-stale": a TFC session made through HCP ends after this long unused
 
     def __post_init__(self):
         self.faults = FaultPlan.coerce(self.faults)
         check_markup(self.markup)
+        self.sign_in = check_sign_in(self.sign_in)
+        if isinstance(self.hcp_idle_s, bool) or not isinstance(self.hcp_idle_s, (int, float)) or self.hcp_idle_s <= 0:
+            raise ValueError(f"hcp_idle_s must be a positive number of seconds; got {self.hcp_idle_s!r}")
 
 
 @dataclass
@@ -71,6 +102,9 @@ class World:
         self.urls: dict[str, str] = {}
         self.fault_counts: collections.Counter = collections.Counter()  # injected faults, per kind
         self.fault_injector = FaultInjector(self)
+        self.sign_ins: collections.Counter[str] = collections.Counter()  # completed sign-ins per site
+        self.ms_interstitials: list[list[str]] = []  # per Microsoft sign-in page: its interstitial screens
+        self.sign_in_traps: collections.Counter[str] = collections.Counter()  # controls never to use, used
         fixed = self.options.fixed_credentials
         cred_rng = random.Random(f"credentials-{self.options.seed}")
         self.azure_account = _make_account("admin@contoso.onmicrosoft.com", "Sandbox Admin", fixed, cred_rng)
@@ -79,6 +113,7 @@ class World:
                               else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}")
         self.azure = AzureState(self)
         self.tfc = TfcState(self)
+        self.hcp = HcpState(self)
 
     def render_delay(self) -> int:
         low, high = self.options.render_delay_ms
