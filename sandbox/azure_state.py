@@ -270,8 +270,12 @@ class SignInFlow:
     redirect_uri: str
     state: str
     created_at: float
-    stage: str = "username"  # username -> password -> mfa -> kmsi -> done
+    stage: str = "email"  # the screen it shows (ms_flow.py): email -> password -> mfa -> ... -> kmsi -> done
     username: str = ""
+    live: bool = False  # the page of late 2026 (a sign-in switch is on), which asks the server for every move
+    personal: bool = False  # a personal account (login.live.com's page)
+    password_ok: bool = False  # the password was given (not: passkey -> other ways -> code)
+    interstitials: list[str] = field(default_factory=list)  # screens shown other than the basic steps
 
 
 @dataclass
@@ -349,11 +353,15 @@ class AzureState:
         self.auth_codes: dict[str, AuthCode] = {}
         self.tokens: dict[str, Token] = {}
         self.consents: dict[str, dict] = {}  # pending consent pages: id -> request
-        self.sign_ins = 0  # completed interactive sign-ins (tests look at it)
         self.user_ids: dict[str, str] = {world.azure_account.username: world.new_uuid()}
         # Azure DevOps organizations per user, and personal access tokens by authorizationId
         self.organizations: dict[str, list[str]] = {world.azure_account.username: list(world.options.ado_orgs)}
         self.pats: dict[str, PersonalAccessToken] = {}
+
+    @property
+    def sign_ins(self) -> int:
+        """Completed interactive Microsoft sign-ins (tests look at it): world.sign_ins["microsoft"]."""
+        return self.world.sign_ins["microsoft"]
 
     # ---- accounts ------------------------------------------------------------------------------
     def account(self, username: str):
@@ -407,7 +415,7 @@ class AzureState:
         with self.lock:
             value = secrets.token_urlsafe(32)
             self.sso_sessions[value] = username
-            self.sign_ins += 1
+            self.world.sign_ins["microsoft"] += 1
             return value
 
     def sso_user(self, cookie: str | None) -> str | None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+# sign-in switches (world.options.sign_in): the TFC account is HCP-linked (its own form refuses it), HCP signs
+# it in only through its organization's SSO, HCP-made TFC sessions idle out after hcp_idle_s (hcp.py, tfc.py)
+SWITCHES = ("hcp", "hcp-sso", "hcp-stale")
 TFC_CLIENT_ID = "terraform-cloud"  # the one application that signs in through this HCP replica
 CODE_TTL = 300  # seconds a code for Terraform Cloud stays valid
 LOGIN_TTL = 1800  # seconds a sign-in request stays usable

@@ -6,28 +6,31 @@ password, "Approve sign in request" -> "Sign in another way" -> "Use a verificat
 "Stay signed in?"), talking to small JSON endpoints; then it sets ESTSAUTH and sends the browser to
 `redirect_uri?code=...&state=...`. With a valid ESTSAUTH it redirects straight back (no UI).
 The codes are redeemed in-process by the aex and vssps replicas (`world.azure.redeem_ms_code`).
+
+With a sign-in switch on (world.options.sign_in, ms_flow.py) the page is the one of late 2026: the work
+account's (ms_signin_live.html: pick an account, passkey, registration nudges, dead ends) or a personal
+account's (ms_personal.html, login.live.com's newer page); both ask POST /common/step for every move.
 """
 from __future__ import annotations
 
+import random
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from . import ms_flow
 from .azure_state import AEX_CLIENT_ID, VSSPS_CLIENT_ID
 from .common import new_app, render, world_of
 
 COOKIE = "ESTSAUTH"
 KMSI_MAX_AGE = 90 * 86400
-
-MESSAGES = {
-    "no_username": "Enter a valid email address, phone number, or Skype name.",
-    "unknown_user": "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.",
-    "no_password": "Please enter your password.",
-    "bad_password": "Your account or password is incorrect. If you don't remember your password, reset it now.",
-    "no_code": "Please enter the code.",
-    "bad_code": "You didn't enter the expected verification code. Please try again.",
-    "used_code": "That code was already used. Wait for a new code and try again.",
-    "expired": "Your session has timed out. Please close your browser and sign in again.",
+MESSAGES = ms_flow.MESSAGES
+TITLES = {"ms_personal.html": "Sign in to your Microsoft account"}
+# the words of a sign-in page's controls, repeated by its hidden traps (tables and cards)
+TRAP_WORDS = {
+    "ms_signin_live.html": ["Next", "Sign in", "Verify", "Yes", "Use your password", "Other ways to sign in",
+                            "Use another account", "Not now", "Ask later"],
+    "ms_personal.html": ["Next", "Send code", "Use your password", "Other ways to sign in", "Verify", "Yes"],
 }
 
 
@@ -70,8 +73,17 @@ async def authorize(request: web.Request) -> web.Response:
         raise web.HTTPFound(with_query(redirect_uri, code=azure.issue_ms_code(user, client_id, redirect_uri),
                                        state=state))
     flow = azure.new_flow(client_id, redirect_uri, state)
-    return render(request, "ms_signin.html", title="Sign in to your account", flow=flow.id,
-                  headers={"Cache-Control": "no-store"})
+    ms_flow.start(world, flow)
+    template = ms_flow.page_template(world)
+    return render(request, template, title=TITLES.get(template, "Sign in to your account"), flow=flow.id,
+                  first=flow.stage, account=world.azure_account.username, trap_words=TRAP_WORDS.get(template),
+                  captcha=_captcha_text(world), headers={"Cache-Control": "no-store"})
+
+
+def _captcha_text(world) -> str:
+    """The characters of the CAPTCHA picture (sign-in switch "captcha"; no answer is ever accepted)."""
+    return "".join(random.Random(f"captcha-{world.options.seed}").choice("ABCDEFHKMNPRSTWXYZ2345678")
+                   for _ in range(6))
 
 
 async def _json(request: web.Request):
@@ -79,75 +91,71 @@ async def _json(request: web.Request):
         data = await request.json()
     except Exception:
         data = {}
-    azure = world_of(request).azure
-    flow = azure.flow(str(data.get("flowToken", "")))
-    return data, azure, flow
+    if not isinstance(data, dict):
+        data = {}
+    world = world_of(request)
+    return data, world, world.azure.flow(str(data.get("flowToken", "")))
 
 
 def _fail(key: str, status: int = 200) -> web.Response:
-    return web.json_response({"error": MESSAGES[key], "errorCode": key}, status=status)
+    return web.json_response(ms_flow.fail(key), status=status)
 
 
-async def credential_type(request: web.Request) -> web.Response:
-    data, azure, flow = await _json(request)
-    if not flow or flow.stage not in ("username", "password"):
-        return _fail("expired")
-    username = str(data.get("username", "")).strip()
-    if not username:
-        return _fail("no_username")
-    acct = azure.account(username)
-    if not acct:
-        return _fail("unknown_user")
-    with azure.lock:
-        flow.username, flow.stage = acct.username, "password"
-    return web.json_response({"Username": acct.username, "IfExistsResult": 0, "next": "password"})
-
-
-async def login(request: web.Request) -> web.Response:
-    data, azure, flow = await _json(request)
-    if not flow or flow.stage != "password":
-        return _fail("expired")
-    password = str(data.get("passwd", ""))
-    if not password:
-        return _fail("no_password")
-    if not azure.check_password(flow.username, password):
-        return _fail("bad_password")
-    with azure.lock:
-        flow.stage = "mfa"
-    return web.json_response({"next": "mfa"})
-
-
-async def process_auth(request: web.Request) -> web.Response:
-    data, azure, flow = await _json(request)
-    if not flow or flow.stage != "mfa":
-        return _fail("expired")
-    code = str(data.get("otc", "")).strip()
-    if not code:
-        return _fail("no_code")
-    result = azure.verify_totp(flow.username, code)
-    if result == "used":
-        return _fail("used_code")
-    if result != "ok":
-        return _fail("bad_code")
-    with azure.lock:
-        flow.stage = "kmsi"
-    return web.json_response({"next": "kmsi"})
-
-
-async def kmsi(request: web.Request) -> web.Response:
-    data, azure, flow = await _json(request)
-    if not flow or flow.stage != "kmsi":
-        return _fail("expired")
+def _answer(world, flow, answer: ms_flow.Answer) -> web.Response:
+    """The page's next move as JSON; at the end ("Stay signed in?" answered) the SSO cookie and the way back."""
+    if not answer.get("finish"):
+        return web.json_response(answer)
+    azure = world.azure
     with azure.lock:
         flow.stage = "done"
         azure.flows.pop(flow.id, None)
-    keep = str(data.get("LoginOptions", "")) == "1"
     session = azure.new_sso_session(flow.username)
     code = azure.issue_ms_code(flow.username, flow.client_id, flow.redirect_uri)
     response = web.json_response({"redirect": with_query(flow.redirect_uri, code=code, state=flow.state)})
     response.set_cookie(COOKIE, session, path="/", httponly=True, samesite="Lax",
-                        max_age=KMSI_MAX_AGE if keep else None)
+                        max_age=KMSI_MAX_AGE if answer.get("keep") else None)
     return response
+
+
+async def step(request: web.Request) -> web.Response:
+    """Every move of the page of late 2026 (ms_flow.act): {flowToken, action, value}."""
+    data, world, flow = await _json(request)
+    if not flow:
+        return _fail("expired")
+    answer = ms_flow.act(world, flow, str(data.get("action", "")), str(data.get("value", "")))
+    return _answer(world, flow, answer)
+
+
+async def credential_type(request: web.Request) -> web.Response:
+    data, world, flow = await _json(request)
+    if not flow:
+        return _fail("expired")
+    answer = ms_flow.act(world, flow, "email", str(data.get("username", "")))
+    if "next" in answer:
+        answer["IfExistsResult"] = 0
+    return web.json_response(answer)
+
+
+async def login(request: web.Request) -> web.Response:
+    data, world, flow = await _json(request)
+    if not flow:
+        return _fail("expired")
+    return web.json_response(ms_flow.act(world, flow, "password", str(data.get("passwd", ""))))
+
+
+async def process_auth(request: web.Request) -> web.Response:
+    data, world, flow = await _json(request)
+    if not flow:
+        return _fail("expired")
+    return web.json_response(ms_flow.act(world, flow, "otc", str(data.get("otc", ""))))
+
+
+async def kmsi(request: web.Request) -> web.Response:
+    data, world, flow = await _json(request)
+    if not flow:
+        return _fail("expired")
+    action = "kmsi" if str(data.get("LoginOptions", "")) == "1" else "no"
+    return _answer(world, flow, ms_flow.act(world, flow, action))
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -167,5 +175,6 @@ def create_app(world) -> web.Application:
     app.router.add_post("/common/login", login)
     app.router.add_post("/common/SAS/ProcessAuth", process_auth)
     app.router.add_post("/kmsi", kmsi)
+    app.router.add_post("/common/step", step)
     app.router.add_get("/common/oauth2/logout", logout)
     return app

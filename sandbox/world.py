@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pyotp
 
+from . import hcp_state, ms_flow
 from .azure_state import AzureState
 from .faults import FaultInjector, FaultPlan
 from .hcp_state import HcpState
@@ -29,10 +30,7 @@ from .markup import check as check_markup
 from .tfc_state import TfcState
 
 # SandboxOptions.sign_in: how a live sign-in goes today (late 2026), each name a behaviour (ms_flow.py, hcp.py)
-MS_SIGN_IN = ("pick", "passkey", "nudge", "nudge-a", "nudge-b", "nudge-c", "blocked", "mandatory-registration",
-              "captcha", "locked", "personal")
-HCP_SIGN_IN = ("hcp", "hcp-sso", "hcp-stale")
-SIGN_IN = MS_SIGN_IN + HCP_SIGN_IN
+SIGN_IN = ms_flow.SWITCHES + hcp_state.SWITCHES
 
 
 def check_sign_in(names: Iterable[str] | str | None) -> frozenset[str]:
