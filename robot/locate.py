@@ -18,6 +18,7 @@ import contextvars
 import difflib
 import re
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -128,6 +129,35 @@ class Where:
     page: str
 
 
+# ---- documents ----------------------------------------------------------------------------------
+_navigations: weakref.WeakKeyDictionary[Page, list[int]] = weakref.WeakKeyDictionary()
+
+
+_ready: weakref.WeakKeyDictionary[Page, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def is_ready(page: Page, what: str) -> bool:
+    """Whether `what` (a page object's readiness) was seen in the page's current document."""
+    return _ready.get(page, {}).get(what) == document_of(page)
+
+
+def mark_ready(page: Page, what: str) -> None:
+    _ready.setdefault(page, {})[what] = document_of(page)
+
+
+def document_of(page: Page) -> int:
+    """A number that changes whenever the page's main frame navigates: a page object that has waited for
+    a page to be ready need not wait again until it changes."""
+    if page not in _navigations:
+        count = _navigations[page] = [0]
+
+        def navigated(frame: Any) -> None:
+            if frame.parent_frame is None:
+                count[0] += 1
+        page.on("framenavigated", navigated)
+    return _navigations[page][0]
+
+
 # ---- finding --------------------------------------------------------------------------------------
 def page_of(scope: Scope) -> Page:
     return scope if isinstance(scope, Page) else scope.page
@@ -135,59 +165,58 @@ def page_of(scope: Scope) -> Page:
 
 async def _first_shown(loc: Locator) -> Locator | None:
     """The first match that is shown on screen (a visible but off-screen copy does not count)."""
-    if not await loc.count():
-        return None
     flags = await loc.evaluate_all(_ON_SCREEN)
     return next((loc.nth(i) for i, ok in enumerate(flags) if ok), None)
 
 
+def _union(locators: list[Locator]) -> Locator:
+    union = locators[0]
+    for loc in locators[1:]:
+        union = union.or_(loc)
+    return union
+
+
 async def find(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
                timeout: float | None = None, state: State = "visible") -> Locator:
-    """Waits until a candidate shows and returns its first shown match; raises DriftError when none does."""
+    """Waits until a candidate shows and returns its first shown match; raises DriftError when none does.
+
+    The cheap candidates (ids, CSS) are looked at first, once, without waiting; then the union of all is
+    waited for and its first match shown on screen wins (candidates name the same element, so document
+    order decides). Two round trips to the browser when found, whatever the number of candidates."""
     timeout = _timeout.get() if timeout is None else timeout
-    ordered = sorted(candidates, key=lambda c: c.cost)
-    built = [(c, c.build(scope).filter(visible=True) if state == "visible" else c.build(scope)) for c in ordered]
+    built = [(c, c.build(scope).filter(visible=True) if state == "visible" else c.build(scope)) for c in candidates]
+    union = _union([loc for _, loc in built])
     if state != "visible":
-        union = built[0][1]
-        for _, loc in built[1:]:
-            union = union.or_(loc)
         await union.first.wait_for(state=state, timeout=timeout)
         return union.first
-    for candidate, loc in built:  # the cheap path: no waiting, no accessible-name evaluation
-        if candidate.cost > 0:
-            break
-        if (hit := await _first_shown(loc)) is not None:
-            return await _checked(hit, loc, candidate, where, step, element, scope)
-    union = built[0][1]
-    for _, loc in built[1:]:
-        union = union.or_(loc)
-    try:
-        await union.first.wait_for(state="visible", timeout=timeout)
-    except PlaywrightTimeout:
-        raise await drift(scope, where, step, element, [c.description for c in ordered],
-                          [w for c in ordered for w in c.words]) from None
-    for candidate, loc in built:
-        if (hit := await _first_shown(loc)) is not None:
-            return await _checked(hit, loc, candidate, where, step, element, scope)
-    return union.first  # only off-screen matches: the first of them
-
-
-async def _checked(hit: Locator, loc: Locator, candidate: Candidate, where: Where, step: str, element: str,
-                   scope: Scope) -> Locator:
+    cheap = [loc for c, loc in built if c.cost == 0]
+    hit = await _first_shown(_union(cheap)) if cheap else None
+    if hit is None:
+        try:
+            await union.first.wait_for(state="visible", timeout=timeout)
+        except PlaywrightTimeout:
+            raise await drift(scope, where, step, element, [c.description for c in candidates],
+                              [w for c in candidates for w in c.words]) from None
+        hit = await _first_shown(union) or union.first  # only off-screen matches: the first of them
     if _strict.get():
-        flags = await loc.evaluate_all(_ON_SCREEN)
-        if (n := sum(flags)) > 1:
-            raise AmbiguousElement(where.site, where.page, step, element,
-                                   f"{n} shown matches of {candidate.description}", plain_url(page_of(scope).url))
+        await _only_one(built, where, step, element, scope)
     return hit
 
 
+async def _only_one(built: list[tuple[Candidate, Locator]], where: Where, step: str, element: str,
+                    scope: Scope) -> None:
+    """The check's strict mode: the first candidate that matches must match one shown element."""
+    for candidate, loc in built:
+        if n := sum(await loc.evaluate_all(_ON_SCREEN)):
+            if n > 1:
+                raise AmbiguousElement(where.site, where.page, step, element,
+                                       f"{n} shown matches of {candidate.description}", plain_url(page_of(scope).url))
+            return
+
+
 async def present(scope: Scope, *candidates: Candidate) -> Locator | None:
-    """The first candidate shown right now (cheapest first), or None (no waiting)."""
-    for c in sorted(candidates, key=lambda c: c.cost):
-        if (hit := await _first_shown(c.build(scope).filter(visible=True))) is not None:
-            return hit
-    return None
+    """The first match of the candidates shown right now, or None (no waiting, one round trip)."""
+    return await _first_shown(_union([c.build(scope).filter(visible=True) for c in candidates]))
 
 
 async def drift(scope: Scope, where: Where, step: str, element: str, tried: list[str], wanted: list[str],

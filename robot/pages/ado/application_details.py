@@ -24,6 +24,8 @@ from ...locate import (
     describe,
     entries,
     find,
+    is_ready,
+    mark_ready,
     names,
     plain_url,
     race,
@@ -136,8 +138,12 @@ class ApplicationDetailsPage:
 
     # ---- reading -------------------------------------------------------------------------------
     async def wait(self) -> None:
+        """Waits for the details (once per document) and registers the App Secret it shows for redaction."""
+        if is_ready(self.page, "application details"):
+            return
         await find(self.page, WHERE, "open", "the 'App ID' label", text(*APP_ID), timeout=TIMEOUT_MS)
         await self._register_shown_secrets()
+        mark_ready(self.page, "application details")
 
     async def _register_shown_secrets(self) -> None:
         """The page shows the "App Secret" openly: register it so logs, reports and traces redact it."""

@@ -27,6 +27,8 @@ from ...locate import (
     drift,
     entries,
     find,
+    is_ready,
+    mark_ready,
     names,
     present,
     role,
@@ -133,7 +135,10 @@ class ProvidersList:
         await self.wait_ready()
 
     async def wait_ready(self) -> None:
-        """Waits for the heading and the list (entries or the empty state); FinalError on a 404 page."""
+        """Waits for the heading and the list (entries or the empty state); FinalError on a 404 page.
+        Once per document: the list does not change without a navigation."""
+        if is_ready(self.page, "providers list"):
+            return
         heading = await find(self.page, self.where, "open", '"VCS Providers" heading', role("heading", *HEADINGS),
                              Candidate("heading~not found/404",
                                        lambda s: s.get_by_role("heading", name=NOT_FOUND), words=("Not found",)))
@@ -142,6 +147,11 @@ class ProvidersList:
         await find(self.page, self.where, "open", "the list of VCS providers (or its empty state)",
                    *(text_containing(m) for m in MARKERS), Candidate(f"text~{EMPTY_TEXT.pattern}",
                                                                     lambda s: s.get_by_text(EMPTY_TEXT)))
+        await self.finished_rendering()
+        mark_ready(self.page, "providers list")
+
+    async def finished_rendering(self) -> None:
+        """What else shows that the page has finished its work (a generation's own controls)."""
 
     async def clients(self) -> list[ProviderEntry]:
         """Every OAuth client listed (once the page has finished rendering)."""

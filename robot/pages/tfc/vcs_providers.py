@@ -22,9 +22,8 @@ TIMEOUT_MS = 15_000
 
 
 class VcsProvidersPage(ProvidersList):
-    async def wait_ready(self) -> None:
-        """The list, and its "Connect organization" buttons usable (steady screenshots, no dead clicks)."""
-        await super().wait_ready()
+    async def finished_rendering(self) -> None:
+        """Its "Connect organization" buttons usable (steady screenshots, no dead clicks)."""
         buttons = self.page.get_by_role("button", name=CONNECT_PREFIX).filter(visible=True)
         for i in range(await buttons.count()):
             try:
