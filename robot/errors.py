@@ -25,6 +25,20 @@ class SignInRefused(FinalError):
     """Wrong user name, password or code."""
 
 
+class SignInDeadEnd(SignInRefused):
+    """Sign-in stopped at a page the robot must not get past (blocked, locked, CAPTCHA, mandatory
+    registration, SSO only): the message names the page and what the account's owner must change."""
+
+
+class UnknownPage(FinalError):
+    """A page the robot does not know: its heading and address are named, and a screenshot is kept."""
+
+    def __init__(self, site: str, heading: str, url: str, hint: str = ""):
+        self.site, self.heading, self.url = site, heading, url
+        super().__init__(f"{site} shows a page the robot does not know: \"{heading or 'no heading'}\" at {url}"
+                         + (f"; {hint}" if hint else ""))
+
+
 class RegistrationClosed(FinalError):
     """Azure DevOps no longer accepts new OAuth app registrations."""
 

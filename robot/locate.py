@@ -111,6 +111,14 @@ def control(*variants: str) -> tuple[Candidate, ...]:
     return role("button", *variants), role("link", *variants)
 
 
+def control_matching(pattern: str) -> tuple[Candidate, ...]:
+    """A button or link whose name matches a regular expression (case-insensitively): for words that vary,
+    such as "Skip for now (14 days until this is required)"."""
+    regex = re.compile(pattern, re.IGNORECASE)
+    return (Candidate(f"role=button name~/{pattern}/", lambda s: s.get_by_role("button", name=regex)),
+            Candidate(f"role=link name~/{pattern}/", lambda s: s.get_by_role("link", name=regex)))
+
+
 def visible_label(*variants: str) -> Candidate:
     """A field by its label, shown ones only (kept for callers that build locators themselves)."""
     return Candidate(f'visible label~"{"|".join(variants)}"',

@@ -1,9 +1,24 @@
-"""Microsoft sign-in (login.microsoftonline.com), as a state machine over known steps.
+"""Microsoft sign-in (login.microsoftonline.com, and login.live.com for personal accounts), as a state
+machine over known steps.
 
 Each step is recognised by what it shows (a heading, a field, a control), never by the disappearance
 of the element just used: Microsoft keeps earlier steps in the page, hidden or parked off-screen, and
 only what is shown counts. The robot acts on the step showing, then waits until another step shows,
-an error appears or the browser leaves the sign-in site. The sign-in host is whatever the site
+an error appears or the browser leaves the sign-in site. Known steps and their way on:
+
+  pick          "Pick an account": the account's tile, else "Use another account"
+  email         the email field, "Next"
+  passkey       a passkey prompt (or a personal account's "Get a code to sign in"): "Other ways to sign in"
+  methods       "Other ways to sign in" / "Verify your identity": "Use your password" until the password is
+                sent, then "Use a verification code"
+  push          "Approve sign in request" (number matching): "Sign in another way"
+  password      the password field, "Sign in"
+  code          the verification code field (a TOTP code never used before), "Verify"
+  nudge         a registration nudge while optional: "Not now", "Skip for now (...)", "Ask later", "Skip setup"
+  kmsi          "Stay signed in?": "Yes"
+Dead ends are final errors naming the page and what the account's owner must change: Conditional
+Access blocks, a locked account, a CAPTCHA, mandatory registration, a wrong password or code. Any other
+page is an UnknownPage error with its heading and address. The sign-in host is whatever the site
 redirected to: the robot never builds its URL.
 """
 from __future__ import annotations
@@ -12,18 +27,20 @@ import re
 
 from playwright.async_api import Page
 
-from ...errors import DriftError, SignInRefused, TransientError
+from ...errors import DriftError, SignInDeadEnd, SignInRefused, TransientError, UnknownPage
 from ...identity import Identity
 from ...locate import (
     Screen,
     Where,
     control,
+    control_matching,
     css,
     error_texts,
     find,
     next_screen,
     origin,
     plain_url,
+    present,
     race,
     screen_of,
     text_field,
@@ -33,56 +50,92 @@ SITE = "Microsoft"
 PAGE = "Sign in"
 WHERE = Where(SITE, PAGE)
 STEP_TIMEOUT_MS = 30_000
-MAX_STEPS = 14
+MAX_STEPS = 16
 MAX_USED_CODE_RETRIES = 2
 
-# Words of each step and the ids public automation uses (real-systems.md s.5), per step.
+# Words of each step and the ids public automation uses (real-systems.md s.5 and 7.2).
 EMAIL_LABELS = ("Enter your email, phone, or Skype.", "Enter your email, phone, or Skype",
-                "Email, phone, or Skype", "Email address, phone number or Skype", "Someone@example.com")
-EMAIL_CSS = "input[name=loginfmt], #i0116"
-PASSWORD_LABELS = ("Password", "Enter password")
-PASSWORD_CSS = "input[name=passwd], #i0118"
+                "Email, phone, or Skype", "Email address, phone number or Skype", "Someone@example.com",
+                "Email or phone number", "Email, phone or Skype")
+EMAIL_CSS = "input[name=loginfmt], #i0116, #usernameEntry"
+PASSWORD_LABELS = ("Password", "Enter password", "Enter the password")
+PASSWORD_CSS = "input[name=passwd], #i0118, [data-testid=passwordEntry]"
 NEXT_NAMES = ("Next",)
-SIGN_IN_NAMES = ("Sign in",)
-PRIMARY_CSS = "#idSIButton9"
-ANOTHER_WAY_NAMES = ("Sign in another way", "I can't use my Microsoft Authenticator app right now",
+SIGN_IN_NAMES = ("Sign in", "Next")
+PRIMARY_CSS = "#idSIButton9, button[data-testid=primaryButton]"
+ANOTHER_WAY_NAMES = ("Other ways to sign in", "Sign in another way",
+                     "I can't use my Microsoft Authenticator app right now",
                      "I can’t use my Microsoft Authenticator app right now")
 ANOTHER_WAY_CSS = "#signInAnotherWay"
+USE_PASSWORD_NAMES = ("Use your password", "Use my password", "Password")
 OTP_METHOD_NAMES = ("Use a verification code", "Use a verification code from my mobile app")
 OTP_METHOD_CSS = '[data-value="PhoneAppOTP"]'
-CODE_LABELS = ("Code", "Enter code")
+CODE_LABELS = ("Code", "Enter code", "Enter the code")
 CODE_CSS = "input[name=otc], #idTxtBx_SAOTCC_OTC"
 VERIFY_NAMES = ("Verify",)
 VERIFY_CSS = "#idSubmit_SAOTCC_Continue"
 YES_NAMES = ("Yes",)
 USE_ANOTHER_ACCOUNT = ("Use another account",)
+# a registration nudge's way past, while it is optional ("Skip for now (14 days until this is required)")
+SKIP = r"^\s*(not now|skip for now\b.*|ask later|skip setup|maybe later|remind me later|cancel)\s*$"
 ERROR_CSS = ("#usernameError, #passwordError, #idSpan_SAOTCC_Error_OTC, #idTD_Error, .alert-error, "
              "[role=alert]")
 USED_CODE = re.compile(r"already (been )?used", re.IGNORECASE)
 
 
 def _any(*variants: str) -> tuple[str, ...]:
-    """Regular expressions matching any of the words exactly (case and spacing relaxed)."""
-    return tuple(r"^\s*" + r"\s+".join(map(re.escape, v.split())) + r"\s*\.?$" for v in variants)
+    """Regular expressions matching any of the words exactly (case, spacing, a final stop relaxed)."""
+    return tuple(r"^\s*" + r"\s+".join(map(re.escape, v.split())) + r"\s*[.!?]?$" for v in variants)
 
 
-# The known steps, most specific first: a later step's page may still hold an earlier step's words.
+# The known steps, dead ends first, then most specific first: a later step's page may still hold an
+# earlier step's words (hidden or off-screen ones are never read).
 SCREENS = (
+    Screen("blocked", headings=_any("You cannot access this right now", "Your sign-in was blocked",
+                                    "You can't get there from here")),
+    Screen("locked", headings=_any("Your account has been locked", "Your account is locked"),
+           texts=(r"temporarily locked to prevent unauthorized use",)),
+    Screen("captcha", headings=_any("Enter the characters you see", "Please solve the puzzle"),
+           texts=(r"make sure you('|’)re not a robot",)),
+    Screen("setup", headings=_any("Set up your account", "Keep your account secure")),
     Screen("kmsi", headings=_any("Stay signed in?"), css=("#KmsiDescription",)),
+    Screen("nudge", headings=_any("Improve your sign-ins", "Let's keep your account secure",
+                                  "Let’s keep your account secure", "More information required",
+                                  "Protect your account", "Set up a passkey"),
+           controls=(SKIP.replace("|cancel", ""),)),
     Screen("code", fields=(*_any(*CODE_LABELS), "^otc$"), css=(CODE_CSS,)),
     Screen("password", fields=(*_any(*PASSWORD_LABELS), "^passwd$"), css=(PASSWORD_CSS,)),
-    Screen("method", controls=_any(*OTP_METHOD_NAMES), css=(OTP_METHOD_CSS,)),
-    Screen("another_way", controls=_any(*ANOTHER_WAY_NAMES), css=(ANOTHER_WAY_CSS,)),
-    Screen("email", fields=(*_any(*EMAIL_LABELS), "^loginfmt$"), css=(EMAIL_CSS,)),
+    Screen("methods", headings=_any("Other ways to sign in", "Choose a way to sign in", "Verify your identity"),
+           controls=_any(*OTP_METHOD_NAMES), css=(OTP_METHOD_CSS,)),
+    Screen("passkey", headings=_any("Use your passkey", "Sign in with a passkey", "Get a code to sign in"),
+           texts=(r"face, fingerprint, PIN or security key",)),
+    Screen("push", headings=_any("Approve sign in request", "Approve sign-in request"),
+           controls=_any(*ANOTHER_WAY_NAMES[1:]), css=(ANOTHER_WAY_CSS,)),
+    Screen("email", fields=(*_any(*EMAIL_LABELS), "^loginfmt$", "^usernameEntry$"), css=(EMAIL_CSS,)),
     Screen("pick", headings=_any("Pick an account")),
 )
 WHAT = {"email": "account", "password": "account or password", "code": "verification code"}
+DEAD_ENDS = {
+    "blocked": "Conditional Access blocks this sign-in (\"You cannot access this right now\"): ask the tenant's "
+               "admin to allow the account from this machine's location and browser, or run the robot where "
+               "the policy allows it",
+    "locked": "the account is locked (\"Your account has been locked\"): unlock it (wait, or reset its password), "
+              "then run again",
+    "captcha": "Microsoft asks to solve a CAPTCHA (\"Enter the characters you see\"), shown after many sign-ins: "
+               "sign in once by hand with the account, wait a while, then run again",
+    "mandatory": "Microsoft requires the account to register security info now (\"More information required\", "
+                 "no way to skip): register it once by hand (an authenticator app with the account's TOTP secret), "
+                 "then run again",
+    "setup": "Microsoft moved on to setting up the account (\"Set up your account\"): register the account's "
+             "security info once by hand, then run again",
+}
 
 
 class MicrosoftSignIn:
     def __init__(self, page: Page, identity: Identity):
         self.page = page
         self.identity = identity
+        self.password_sent = False
 
     async def step(self) -> str | None:
         """Which sign-in step is showing now (None: not a sign-in page)."""
@@ -105,7 +158,6 @@ class MicrosoftSignIn:
         """Completes whichever steps show until the browser leaves the sign-in site."""
         start = origin(self.page.url)
         used_code_retries = 0
-        previous: str | None = None
         for _ in range(MAX_STEPS):
             outcome = await race({"left": self._left(start), "step": self.wait_showing()}, STEP_TIMEOUT_MS)
             if outcome == "left":
@@ -113,19 +165,20 @@ class MicrosoftSignIn:
             step = await self.step()
             if step is None:
                 if outcome is None:
-                    raise DriftError(SITE, PAGE, "wait for a sign-in step", "a sign-in step",
-                                     [s.name for s in SCREENS], plain_url(self.page.url))
+                    raise await self._unknown()
                 continue  # it went away between the wait and the look: look again
+            self.identity.steps.append(step)
             await self._act(step)
-            previous = step
             result = await race({"left": self._left(start),
-                                 "moved": next_screen(self.page, SCREENS, previous, ERROR_CSS, STEP_TIMEOUT_MS)},
+                                 "moved": next_screen(self.page, SCREENS, step, ERROR_CSS, STEP_TIMEOUT_MS)},
                                 STEP_TIMEOUT_MS)
             if result == "left":
                 return
             if result is None:
-                raise TransientError(f"Microsoft sign-in did not move on after the {WHAT.get(step, step)} step "
-                                     f"({plain_url(self.page.url)})")
+                if await self.step() == step:
+                    raise TransientError(f"Microsoft sign-in did not move on after the {WHAT.get(step, step)} step "
+                                         f"({plain_url(self.page.url)})")
+                raise await self._unknown()
             errors = await error_texts(self.page, ERROR_CSS)
             if errors:
                 message = " ".join(errors[0].split())
@@ -138,8 +191,19 @@ class MicrosoftSignIn:
         raise DriftError(SITE, PAGE, "sign in", "the end of the sign-in", ["leaving the sign-in site"],
                          plain_url(self.page.url))
 
-    async def _click(self, step: str, variants: tuple[str, ...], selector: str) -> None:
-        button = await find(self.page, WHERE, step, f"the '{variants[0]}' button", *control(*variants), css(selector))
+    async def _unknown(self) -> UnknownPage:
+        heading = ""
+        try:
+            titles = await self.page.get_by_role("heading").filter(visible=True).all_inner_texts()
+            heading = " ".join(titles[0].split()) if titles else ""
+        except Exception:  # noqa: BLE001 - a page going away: no heading
+            pass
+        return UnknownPage(SITE, heading, plain_url(self.page.url),
+                           "sign in once by hand to see what it asks (a screenshot is kept with the report)")
+
+    async def _click(self, step: str, variants: tuple[str, ...], selector: str | None = None) -> None:
+        extra = (css(selector),) if selector else ()
+        button = await find(self.page, WHERE, step, f"the '{variants[0]}' button", *control(*variants), *extra)
         await button.click()
 
     async def _fill(self, step: str, labels: tuple[str, ...], selector: str, value: str) -> None:
@@ -147,16 +211,23 @@ class MicrosoftSignIn:
         await field.fill(value)
 
     async def _act(self, step: str) -> None:
+        if step in DEAD_ENDS:
+            raise SignInDeadEnd(f"Microsoft sign-in for {self.identity.username}: {DEAD_ENDS[step]}")
         if step == "email":
             await self._fill("email", EMAIL_LABELS, EMAIL_CSS, self.identity.username)
             await self._click("email", NEXT_NAMES, PRIMARY_CSS)
         elif step == "password":
             await self._fill("password", PASSWORD_LABELS, PASSWORD_CSS, self.identity.password.reveal())
             await self._click("password", SIGN_IN_NAMES, PRIMARY_CSS)
-        elif step == "another_way":
+            self.password_sent = True
+        elif step in ("passkey", "push"):
             await self._click("another way", ANOTHER_WAY_NAMES, ANOTHER_WAY_CSS)
-        elif step == "method":
-            await self._click("verification method", OTP_METHOD_NAMES, OTP_METHOD_CSS)
+        elif step == "methods":
+            use_password = None if self.password_sent else await present(self.page, *control(*USE_PASSWORD_NAMES))
+            if use_password is not None:
+                await use_password.click()
+            else:
+                await self._click("verification method", OTP_METHOD_NAMES, OTP_METHOD_CSS)
         elif step == "code":
             if self.identity.totp is None:
                 raise SignInRefused("Microsoft sign-in asks for a verification code, but no TOTP secret is set "
@@ -164,11 +235,18 @@ class MicrosoftSignIn:
             code = await self.identity.totp.fresh_code()
             await self._fill("code", CODE_LABELS, CODE_CSS, code.reveal())
             await self._click("code", VERIFY_NAMES, VERIFY_CSS)
+        elif step == "nudge":
+            skip = await present(self.page, *control_matching(SKIP))
+            if skip is None:
+                raise SignInDeadEnd(f"Microsoft sign-in for {self.identity.username}: {DEAD_ENDS['mandatory']}")
+            await skip.click()
         elif step == "kmsi":
             await self._click("stay signed in", YES_NAMES, PRIMARY_CSS)
         elif step == "pick":
-            tile = await find(self.page, WHERE, "pick an account", f"the tile of {self.identity.username}",
-                              *control(self.identity.username), css(f'[data-test-id="{self.identity.username}"]'),
-                              *control(*USE_ANOTHER_ACCOUNT))
+            account = rf"(^|\s){re.escape(self.identity.username)}(\s|$)"
+            tile = await present(self.page, *control_matching(account),
+                                 css(f'[data-test-id="{self.identity.username}"]'))
+            if tile is None:
+                tile = await find(self.page, WHERE, "pick an account", "'Use another account'",
+                                  *control(*USE_ANOTHER_ACCOUNT))
             await tile.click()
-

@@ -8,11 +8,26 @@ import re
 from urllib.parse import urlsplit
 
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import SignInRefused
 from ...identity import Identity
-from ...locate import Where, css, find, present, role, role_alert, text_field
+from ...locate import (
+    Screen,
+    Where,
+    control,
+    css,
+    drift,
+    find,
+    next_screen,
+    origin,
+    present,
+    role,
+    role_alert,
+    text_field,
+)
 from ...secrets import redact
+from ..hcp.sign_in import HcpSignIn
 
 SITE = "Terraform Cloud"
 WHERE = Where(SITE, "sign-in")
@@ -30,6 +45,15 @@ PASSWORD_CSS = 'input[type="password"]'
 CODE_CSS = 'input[name="code"], input[autocomplete="one-time-code"], input[name="otp"]'
 ERROR_CSS = '.flash.alert, .flash-error, .alert-error, .alert-danger'
 NAVIGATION_TIMEOUT_MS = 30_000
+HCP_BUTTONS = ("Continue with HCP account", "Continue with HCP", "Sign in with HCP", "Log in with HCP")
+LINKED = r"linked to an HCP account"
+# what each sign-in page shows, most specific first
+SCREENS = (
+    Screen("linked", texts=(LINKED,)),
+    Screen("code", fields=tuple(rf"^\s*{re.escape(v)}\s*:?\s*$" for v in CODE_LABELS), css=(CODE_CSS,)),
+    Screen("password", fields=tuple(rf"^\s*{re.escape(v)}\s*:?\s*$" for v in USERNAME_LABELS), css=(USERNAME_CSS,)),
+    Screen("hcp_only", controls=tuple(rf"^\s*{re.escape(v)}\s*$" for v in HCP_BUTTONS)),
+)
 
 
 
@@ -59,7 +83,8 @@ class TfcSignIn:
         return is_sign_in_url(self.page.url)
 
     async def sign_in(self) -> None:
-        """Signs in (password, then a fresh TOTP code when asked) until the sign-in pages are left.
+        """Signs in until the sign-in pages are left: the user name and password form, then a fresh TOTP
+        code when asked; an HCP-linked account through "Continue with HCP account" (robot.pages.hcp).
 
         Raises SignInRefused with the site's message. A refused code is retried once with a code of a
         later window (it may have been used already by someone else); a second refusal is final.
@@ -67,17 +92,23 @@ class TfcSignIn:
         passwords_sent = 0
         codes_sent = 0
         while await self.is_showing():
-            username, code = await self._form()
-            if username is not None:
+            screen = await self._screen()
+            if screen in ("linked", "hcp_only"):
+                await self._continue_with_hcp()
+                continue
+            if screen == "password":
                 # The form again: refused when it says so; without a message the new session was lost
                 # at once (it expired), and signing in again is right, a few times at most.
                 if passwords_sent and (await present(self.page, role_alert(), css(ERROR_CSS)) or passwords_sent >= 3):
                     raise SignInRefused(await self._refusal("the user name or password was refused"))
+                username = await find(self.page, WHERE, "sign in", "user name field", *text_field(*USERNAME_LABELS),
+                                      css(USERNAME_CSS))
                 await username.fill(self.identity.username)
                 password = await find(self.page, WHERE, "password", "password field",
                                       *text_field(*PASSWORD_LABELS), css(PASSWORD_CSS))
                 await password.fill(self.identity.password.reveal())
                 await self._submit("sign in", SIGN_IN_BUTTONS)
+                self.identity.steps.append("tfc password")
                 passwords_sent += 1
                 codes_sent = 0
             else:
@@ -88,20 +119,36 @@ class TfcSignIn:
                     raise SignInRefused(await self._refusal("the two-factor code was refused"))
                 if codes_sent == 1:
                     self.identity.totp.mark_current_used()
+                code = await find(self.page, WHERE, "two-factor code", "authentication code field",
+                                  *text_field(*CODE_LABELS), css(CODE_CSS))
                 fresh = await self.identity.totp.fresh_code()
                 await code.fill(fresh.reveal())
                 await self._submit("two-factor code", VERIFY_BUTTONS)
+                self.identity.steps.append("tfc code")
                 codes_sent += 1
 
-    async def _form(self):
-        """Waits for the password form or the code form; returns (username field, None) or (None, code field)."""
-        username_c = (*text_field(*USERNAME_LABELS), css(USERNAME_CSS))
-        code_c = (*text_field(*CODE_LABELS), css(CODE_CSS))
-        await find(self.page, WHERE, "sign-in form", "user name or authentication code field", *username_c, *code_c)
-        code = await present(self.page, *code_c)
-        if code is not None:
-            return None, code
-        return await present(self.page, *username_c), None
+    async def _screen(self) -> str:
+        """Which sign-in page shows: "linked" (the account signs in through HCP), "code", "password" or
+        "hcp_only" (no form of its own, only "Continue with HCP account")."""
+        try:
+            await self.page.wait_for_function(
+                "() => document.readyState !== 'loading'", timeout=NAVIGATION_TIMEOUT_MS)
+            screen = await next_screen(self.page, SCREENS, None, "", NAVIGATION_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            raise await drift(self.page, WHERE, "sign-in form", "user name or authentication code field",
+                              [s.name for s in SCREENS], [*USERNAME_LABELS, *CODE_LABELS, *HCP_BUTTONS]) from None
+        return str(screen)
+
+    async def _continue_with_hcp(self) -> None:
+        self.identity.steps.append("tfc continue with HCP")
+        button = await find(self.page, WHERE, "continue with HCP", '"Continue with HCP account"',
+                            *control(*HCP_BUTTONS))
+        start = origin(self.page.url)
+        await button.click()
+        await self.page.wait_for_url(lambda url: origin(url) != start, wait_until="commit",
+                                     timeout=NAVIGATION_TIMEOUT_MS)
+        await HcpSignIn(self.page, self.identity).sign_in()
+        await self.page.wait_for_load_state("domcontentloaded")
 
     async def _submit(self, step: str, buttons: tuple[str, ...]) -> None:
         button = await find(self.page, WHERE, step, f'"{buttons[0]}" button', role("button", *buttons))
