@@ -8,6 +8,7 @@ import logging
 from playwright.async_api import Page
 
 from robot.errors import DriftError, FinalError, SignInRefused
+from robot.identity import Identity
 from robot.model import Settings
 from robot.pages.ado.profile import ProfilePage
 from robot.pages.microsoft.sign_in import MicrosoftSignIn
@@ -20,16 +21,19 @@ log = logging.getLogger("vcs_robot")
 __all__ = ["is_sign_in_url", "on_sign_in_page", "sign_in_both"]
 
 
-async def sign_in_both(tfc_page: Page, ado_page: Page, settings: Settings, org: str) -> None:
-    """Both sites signed in (or their stored sessions confirmed) in the tabs' shared context."""
-    await asyncio.gather(_open_org(tfc_page, settings, org),
-                         ProfilePage(ado_page, settings.azure_identity()).open(settings.azure_devops_url))
+async def sign_in_both(tfc_page: Page, ado_page: Page, settings: Settings, org: str) -> list[str]:
+    """Both sites signed in (or their stored sessions confirmed) in the tabs' shared context; returns the
+    sign-in steps met on the way (none with a stored session)."""
+    tfc, azure = settings.tfc_identity(), settings.azure_identity()
+    await asyncio.gather(_open_org(tfc_page, settings, tfc, org),
+                         ProfilePage(ado_page, azure).open(settings.azure_devops_url))
+    return tfc.steps + [f"microsoft {step}" for step in azure.steps]
 
 
-async def _open_org(page: Page, settings: Settings, org: str) -> None:
+async def _open_org(page: Page, settings: Settings, tfc: Identity, org: str) -> None:
     """Signs in on the way to the org's page; a problem of the org itself is reported by its own run."""
     try:
-        await VcsProvidersPage(page, settings.tfc_identity()).open(settings.tfc_url, org)
+        await VcsProvidersPage(page, tfc).open(settings.tfc_url, org)
     except (SignInRefused, DriftError):
         raise
     except FinalError as e:  # e.g. the organization does not exist

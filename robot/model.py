@@ -153,4 +153,5 @@ class OrgResult:
     steps: list[StepRecord] = field(default_factory=list)
     screenshots: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    facts: dict[str, str] = field(default_factory=dict)  # what a read-only flow found (vcs-robot doctor)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Frame, Request, Response, StorageState, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, Response, StorageState, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from flows.context import FlowContext
@@ -19,7 +19,7 @@ from flows.sign_in import is_sign_in_url, on_sign_in_page, sign_in_both
 
 from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
-from .errors import DriftError, FinalError, TransientError
+from .errors import DriftError, FinalError, TransientError, UnknownPage
 from .journal import ORG_STEP, Journal
 from .locate import origin
 from .model import OrgResult, OrgTask, Settings
@@ -51,6 +51,8 @@ class RunOptions:
     journal: Journal | None = None
     on_update: Callable[[str, str], None] | None = None  # (org, status), for progress displays
     stats: dict[str, int] = field(default_factory=lambda: {"sign_ins": 0})
+    fresh_sign_in: bool = False  # sign in with the credentials even when a stored session would do
+    journeys: dict[str, list[str]] = field(default_factory=dict)  # per account pair: the sign-in steps met
 
 
 async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
@@ -96,8 +98,9 @@ class Sessions:
         return await asyncio.shield(self._current[key])
 
     def _sign_in(self, key: Path, settings: Settings, org: str) -> None:
+        steps = self.options.journeys.setdefault(f"{settings.tfc_username} + {settings.azure_username}", [])
         self._current[key] = asyncio.ensure_future(
-            sign_in_once(self.browser, settings, org, self.manifest, self.options.attempts))
+            sign_in_once(self.browser, settings, org, self.manifest, self.options, steps))
         self.options.stats["sign_ins"] += 1
 
     def lost(self, settings: Settings, org: str, state: StorageState) -> None:
@@ -130,28 +133,36 @@ def context_args(manifest: Manifest, storage_state: StorageState | None) -> dict
                 storage_state=storage_state)
 
 
-async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest,
-                       attempts: int = 3) -> StorageState:
-    """Signs in to both sites (or confirms the stored sessions still work) and returns the state."""
-    for attempt in range(1, attempts):
+async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest, options: RunOptions,
+                       steps: list[str]) -> StorageState:
+    """Signs in to both sites (or confirms the stored sessions still work) and returns the state;
+    `steps` gets the sign-in steps met (Microsoft's interstitials, HCP...)."""
+    for attempt in range(1, options.attempts + 1):
         try:
-            return await _sign_in(browser, settings, org, manifest)
+            return await _sign_in(browser, settings, org, manifest, options, steps)
         except (TransientError, PlaywrightError, OSError, DriftError) as e:  # DriftError: e.g. an error page
+            if attempt == options.attempts:
+                raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
             log.warning("sign-in attempt %d failed: %s", attempt, redact(str(e).splitlines()[0]))
-    try:
-        return await _sign_in(browser, settings, org, manifest)
-    except (TransientError, PlaywrightError, OSError, DriftError) as e:
-        raise TransientError(f"signing in kept failing: {redact(str(e).splitlines()[0])}") from None
+    raise AssertionError("unreachable")
 
 
-async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest) -> StorageState:
+async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest, options: RunOptions,
+                   steps: list[str]) -> StorageState:
     store = SessionStore(settings.state_dir)
-    context = await browser.new_context(**context_args(manifest, store.load(settings)))
+    stored = None if options.fresh_sign_in else store.load(settings)
+    context = await browser.new_context(**context_args(manifest, stored))
+    pages = [await context.new_page(), await context.new_page()]
     try:
-        await sign_in_both(await context.new_page(), await context.new_page(), settings, org)
+        steps.extend(await sign_in_both(pages[0], pages[1], settings, org))
         state = await context.storage_state()
         store.save(settings, state)
         return state
+    except BaseException as e:
+        if isinstance(e, UnknownPage):  # a person needs to see it
+            await _screenshots(pages, options.out / "sign-in")
+            e.args = (f"{e.args[0]} (screenshots: {options.out / 'sign-in'})",)
+        raise
     finally:
         await context.close()
 
@@ -293,9 +304,14 @@ def _failed(result: OrgResult, error: Exception, kind: str) -> None:
 
 
 async def _failure_screenshot(ctx: FlowContext, folder: Path) -> None:
-    """Both tabs as they were, every form field masked (a secret may be in one)."""
+    await _screenshots([ctx.tfc_page, ctx.ado_page], folder)
+
+
+async def _screenshots(pages: list[Page], folder: Path) -> None:
+    """Both tabs as they were (failure-tfc.png, failure-ado.png), every form field masked (a secret may be
+    in one)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, page in (("tfc", ctx.tfc_page), ("ado", ctx.ado_page)):
+    for name, page in zip(("tfc", "ado"), pages):
         try:
             await page.screenshot(path=folder / f"failure-{name}.png", mask=[page.locator("input, textarea")],
                                   timeout=5_000)

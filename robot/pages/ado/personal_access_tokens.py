@@ -278,12 +278,34 @@ class PersonalAccessTokensPage:
         raise DriftError(SITE, PAGE, "after create", f"{count} active row(s) of that name in the list",
                          ['row with rowheader~"<name>"'], plain_url(self.page.url))
 
+    async def organizations_offered(self) -> list[str]:
+        """The organizations "New Token" offers a token for (read from its panel, closed with Cancel: nothing
+        is created)."""
+        await self.wait()
+        await self.new_token_button().click()
+        panel = self.dialog(CREATE_TITLE)
+        await panel.wait_for(state="visible", timeout=TIMEOUT_MS)
+        control = await self._drop_down(panel, ORGANIZATION)
+        if await control.evaluate("e => e.tagName === 'SELECT'"):
+            offered = await control.evaluate("e => Array.from(e.options).map(o => o.label || o.textContent)")
+        else:
+            await control.click()
+            offered = await self.page.get_by_role("option").filter(visible=True).all_inner_texts()
+            await self.page.keyboard.press("Escape")
+        await self._button(CANCEL, panel).click()
+        await panel.wait_for(state="hidden", timeout=TIMEOUT_MS)
+        return [_clean(o) for o in offered if _clean(o)]
+
+    async def _drop_down(self, panel: Locator, labels: tuple[str, ...]) -> Locator:
+        """The drop-down labelled `labels` (a <select> or a combobox)."""
+        return await find(panel, WHERE, "new token", f"the '{labels[0]}' drop-down",
+                          Candidate(f'combobox~"{labels[0]}"',
+                                    lambda s: s.get_by_role("combobox", name=field_names(*labels))),
+                          Candidate(f'label~"{labels[0]}"', lambda s: s.get_by_label(field_names(*labels))))
+
     async def _choose(self, panel: Locator, labels: tuple[str, ...], options: tuple[str, ...]) -> bool:
         """Picks the first of `options` in the drop-down labelled `labels` (a <select> or a combobox)."""
-        control = await find(panel, WHERE, "new token", f"the '{labels[0]}' drop-down",
-                             Candidate(f'combobox~"{labels[0]}"',
-                                       lambda s: s.get_by_role("combobox", name=field_names(*labels))),
-                             Candidate(f'label~"{labels[0]}"', lambda s: s.get_by_label(field_names(*labels))))
+        control = await self._drop_down(panel, labels)
         if await control.evaluate("e => e.tagName === 'SELECT'"):
             available = await control.evaluate("e => Array.from(e.options).map(o => o.label || o.textContent)")
             for option in options:
