@@ -28,7 +28,8 @@ def test_doctor_signs_in_checks_and_creates_nothing(sandbox, tmp_path):
 
 def test_doctor_names_what_stops_a_route(sandbox, tmp_path):
     sandbox.world.options.registration_closed = True
-    proc = run_cli(["doctor", "--org", "example-org-1", "--out", str(tmp_path / "out")], env=sandbox.env(), cwd=tmp_path)
+    proc = run_cli(["doctor", "--org", "example-org-1", "--out", str(tmp_path / "out")], env=sandbox.env(),
+                   cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert ("example-org-1: the chosen route oauth-app cannot run: Azure DevOps accepts no new OAuth apps and none "
             "is named 'Terraform Cloud (example-org-1)'") in proc.stdout
