@@ -56,8 +56,11 @@ def sandbox_options(args: argparse.Namespace, orgs: tuple[str, ...] = ()) -> San
     """The sandbox the command's options describe (None: the live sites); `orgs` exist in it."""
     if not args.sandbox:
         return None
-    options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
-                             faults=fault_plan(args.faults, args.fault))
+    try:
+        options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
+                                 sign_in=frozenset(args.sign_in), faults=fault_plan(args.faults, args.fault))
+    except ValueError as e:
+        raise BadInput(f"--sign-in: {e}") from None
     if orgs:
         options.orgs = orgs
     return options

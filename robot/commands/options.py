@@ -17,8 +17,15 @@ def sites_options() -> argparse.ArgumentParser:
     p.add_argument("--registration-closed", action="store_true",
                    help="with --sandbox: Azure DevOps refuses new OAuth apps (as the live site since April 2025)")
     markup_option(p)
+    sign_in_option(p)
     fault_options(p)
     return p
+
+
+def sign_in_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sign-in", action="append", default=[], metavar="BEHAVIOUR",
+                   help="with --sandbox: how its sign-in behaves, repeatable (passkey, nudge, pick, personal, hcp, "
+                        "hcp-sso, hcp-stale, blocked, locked, captcha, mandatory-registration; see vcs-robot sandbox)")
 
 
 def markup_option(p: argparse.ArgumentParser) -> None:

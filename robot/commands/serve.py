@@ -13,7 +13,7 @@ from sandbox.server import SITES, Sandbox
 from sandbox.world import SandboxOptions
 
 from .common import fault_plan
-from .options import fault_options, markup_option
+from .options import fault_options, markup_option, sign_in_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,12 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--registration-closed", action="store_true", help="refuse new Azure DevOps OAuth apps")
     p.add_argument("--env-file", help="also write the robot's settings to this file")
     markup_option(p)
+    sign_in_option(p)
     fault_options(p)
     p.set_defaults(handler=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
     sandbox_options = SandboxOptions(host=args.host, fixed_credentials=True, tfc_ui=args.tfc_ui, markup=args.markup,
+                                     sign_in=frozenset(args.sign_in),
                                      registration_closed=args.registration_closed,
                                      faults=fault_plan(args.faults, args.fault))
     ports = {key: args.port + i for i, key in enumerate(SITES)} if args.port else None

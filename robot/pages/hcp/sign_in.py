@@ -14,7 +14,19 @@ from playwright.async_api import Page
 
 from ...errors import SignInDeadEnd, SignInRefused, TransientError, UnknownPage
 from ...identity import Identity
-from ...locate import Screen, Where, control, error_texts, find, next_screen, origin, plain_url, race, text_field
+from ...locate import (
+    Screen,
+    Where,
+    control,
+    error_texts,
+    find,
+    next_screen,
+    origin,
+    plain_url,
+    race,
+    screen_of,
+    text_field,
+)
 
 SITE = "HCP"
 WHERE = Where(SITE, "Sign in")
@@ -60,10 +72,10 @@ class HcpSignIn:
                                   "step": next_screen(self.page, SCREENS, None, "", STEP_TIMEOUT_MS)}, STEP_TIMEOUT_MS)
             if outcome == "left":
                 return
-            if outcome is None:
+            step = await screen_of(self.page, SCREENS) if outcome == "step" else None
+            if step is None:
                 raise UnknownPage(SITE, await self._heading(), plain_url(self.page.url),
                                   "sign in once by hand to see what it asks")
-            step = str(outcome)
             self.identity.steps.append(f"hcp {step}")
             if step == "sso":
                 raise SignInDeadEnd(f"HCP account {self.identity.username} {SSO_ONLY}")
