@@ -39,7 +39,7 @@ from ..errors import BadInput
 from ..model import OrgTask, Settings
 from ..runner import RunOptions, run_orgs
 from .common import settings_source, setup_logging
-from .options import output_options
+from .options import output_options, sign_in_option
 
 log = logging.getLogger("vcs_robot")
 
@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--baselines", default=str(BASELINES), help="folder of the committed images (default screenshots/)")
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
+    sign_in_option(p)
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(handler=screenshots)
 
@@ -76,12 +77,14 @@ def _ports_free(host: str, ports: list[int]) -> bool:
     return True
 
 
-def start_reproducible_sandbox(drift: set[str] | None = None) -> tuple[Sandbox, bool]:
+def start_reproducible_sandbox(drift: set[str] | None = None, sign_in: frozenset[str] = frozenset(),
+                               ) -> tuple[Sandbox, bool]:
     """A fresh sandbox that renders the same pages every time: fixed seed and ports, no random delays.
 
     Returns (sandbox, fixed) where `fixed` is False when the usual ports were busy (the images then
     show other URLs than the committed ones)."""
-    sandbox_options = SandboxOptions(seed=SANDBOX_SEED, render_delay_ms=(0, 0), drift=set(drift or ()))
+    sandbox_options = SandboxOptions(seed=SANDBOX_SEED, render_delay_ms=(0, 0), drift=set(drift or ()),
+                                     sign_in=sign_in)
     for n, base in enumerate(PORT_BASES):
         ports = {key: base + i for i, key in enumerate(SITES)}
         if not _ports_free(sandbox_options.host, list(ports.values())):
@@ -124,8 +127,8 @@ def screenshots(args: argparse.Namespace) -> int:
     if args.only:
         only = args.only if args.only.endswith(".png") else args.only + ".png"
         names = [manifest.image(only).name]
-    if args.drift and not args.sandbox:
-        raise BadInput("--drift needs --sandbox")
+    if (args.drift or args.sign_in) and not args.sandbox:
+        raise BadInput("--drift and --sign-in need --sandbox")
     org = args.org or (SANDBOX_ORG if args.sandbox else os.environ.get("TFC_ORGANIZATION") or os.environ.get("TFC_ORG"))
     if not org:
         raise BadInput("name the organization to run the docs flow for: --org NAME (or TFC_ORGANIZATION)")
@@ -136,7 +139,7 @@ def screenshots(args: argparse.Namespace) -> int:
     try:
         if args.sandbox:
             shutil.rmtree(out / ".state", ignore_errors=True)  # a former sandbox's sessions
-            sandbox, fixed = start_reproducible_sandbox(set(args.drift))
+            sandbox, fixed = start_reproducible_sandbox(set(args.drift), frozenset(args.sign_in))
         settings = load_settings(**settings_source(sandbox.env() if sandbox else None, out, args.headed))
         print(f"Running the docs flow for {org}{' on a fresh sandbox' if sandbox else ''}...", flush=True)
         try:
