@@ -10,11 +10,13 @@ every move (POST /common/step {action, value}; the classic endpoints /common/Get
   pick ("Pick an account"), passkey ("Use your passkey"), other-ways ("Other ways to sign in"),
   get-code ("Get a code to sign in", personal accounts), nudge-a / nudge-b / nudge-c (registration nudges)
   captcha, blocked, locked, mandatory-registration, setup ("Set up your account")   dead ends
+  unfamiliar ("Review our updated terms"): a screen no robot knows, standing for whatever Microsoft adds next
 
 Switches: "pick" (the first screen picks the account), "passkey" (after the email), "nudge" (after the code,
 the kind chosen by the seed; "nudge-a"/"-b"/"-c" force it, several: the seed picks among them),
 "blocked" (Conditional Access, after the password), "locked" (after the password, whatever it is),
-"mandatory-registration" (after the code, no skip), "captcha" (after the email, never solved), "personal"
+"mandatory-registration" (after the code, no skip),
+"unfamiliar" (after the code, leads nowhere), "captcha" (after the email, never solved), "personal"
 (a personal account on the login.live.com page, ms_personal.html). Where a step exists on both pages the
 switches apply on both; "pick" and "passkey" are the work account's only.
 
@@ -29,7 +31,7 @@ import random
 from typing import Any
 
 SWITCHES = ("pick", "passkey", "nudge", "nudge-a", "nudge-b", "nudge-c", "blocked", "mandatory-registration",
-            "captcha", "locked", "personal")
+            "captcha", "locked", "personal", "unfamiliar")
 NUDGES = ("nudge-a", "nudge-b", "nudge-c")
 BASIC = frozenset({"email", "password", "otc", "kmsi"})
 SECOND_FACTOR = frozenset({"mfa", "methods", "otc"})  # screens that take a code (the classic page swaps locally)
@@ -212,5 +214,7 @@ def _code(world, flow, code: str) -> Answer:
             return enter(world, flow, "blocked")
     if "mandatory-registration" in on:
         return enter(world, flow, "mandatory-registration")
+    if "unfamiliar" in on:
+        return enter(world, flow, "unfamiliar")
     kind = nudge_kind(world)
     return enter(world, flow, kind or "kmsi")

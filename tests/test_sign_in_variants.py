@@ -88,3 +88,14 @@ def test_hcp_sso_only_account_is_refused_with_the_fix(tmp_path):
         assert result.status == "failed" and result.error_kind == "final"
         assert "single sign-on (SSO)" in result.error and "route: pat with TFC_TOKEN" in result.error
         assert not sb.world.sign_in_traps  # the robot never followed "Continue with SSO"
+
+
+def test_an_unknown_microsoft_page_is_named_with_a_screenshot(tmp_path):
+    with sandbox("unfamiliar", ui="wizard") as sb:
+        result = connect(sb, tmp_path, attempts=3)
+        assert result.status == "failed" and result.error_kind == "final", result.error
+        assert "Review our updated terms" in result.error and "\n" not in result.error
+        shots = sorted((tmp_path / "sign-in").glob("*.png"))
+        assert shots, result.error
+        assert str(tmp_path / "sign-in") in result.error
+        assert sb.world.sign_ins["microsoft"] == 0
