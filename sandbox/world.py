@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 import pyotp
 
-from . import hcp_state, ms_flow
+from . import entra_state, hcp_state, ms_flow
 from .azure_state import AzureState
+from .entra_state import EntraState
 from .faults import FaultInjector, FaultPlan
 from .hcp_state import HcpState
 from .markup import check as check_markup
@@ -34,12 +35,19 @@ SIGN_IN = ms_flow.SWITCHES + hcp_state.SWITCHES
 
 
 def check_sign_in(names: Iterable[str] | str | None) -> frozenset[str]:
-    """The sign-in switches as a frozenset (a single name is accepted too); ValueError names the known ones."""
+    return check_names("sign_in", names, SIGN_IN)
+
+
+def check_names(option: str, names: Iterable[str] | str | None, known: tuple[str, ...]) -> frozenset[str]:
+    """Switch names as a frozenset (a single name is accepted too); ValueError names the known ones."""
     chosen = frozenset([names] if isinstance(names, str) else (names or ()))
     for name in sorted(map(str, chosen)):
-        if name not in SIGN_IN:
-            raise ValueError(f"sign_in {name!r} is not one of {', '.join(SIGN_IN)}")
+        if name not in known:
+            raise ValueError(f"{option} {name!r} is not one of {', '.join(known)}")
     return chosen
+
+
+TFC_ADO_FORMS = ("app-id", "entra", "both")
 
 
 @dataclass
@@ -62,11 +70,19 @@ class SandboxOptions:
     # Microsoft's interstitials and dead ends (ms_flow.py), HCP-linked Terraform Cloud accounts (hcp.py)
     sign_in: AbstractSet[str] = frozenset()
     hcp_idle_s: float = 3600.0  # "hcp-stale": a TFC session made through HCP ends after this long unused
+    # the wizard's Azure DevOps Services "Set up provider" form: "app-id" (App ID + Client Secret, the legacy
+    # Azure DevOps OAuth app), "entra" (Application (client) ID, Directory (tenant) ID, Client Secret) or "both"
+    tfc_ado_form: str = "app-id"
+    # Microsoft Entra ID and the Azure DevOps organizations' settings (entra_state.SWITCHES)
+    entra: AbstractSet[str] = frozenset()
 
     def __post_init__(self):
         self.faults = FaultPlan.coerce(self.faults)
         check_markup(self.markup)
         self.sign_in = check_sign_in(self.sign_in)
+        self.entra = check_names("entra", self.entra, entra_state.SWITCHES)
+        if self.tfc_ado_form not in TFC_ADO_FORMS:
+            raise ValueError(f"tfc_ado_form must be one of {', '.join(TFC_ADO_FORMS)}; got {self.tfc_ado_form!r}")
         if isinstance(self.hcp_idle_s, bool) or not isinstance(self.hcp_idle_s, (int, float)) or self.hcp_idle_s <= 0:
             raise ValueError(f"hcp_idle_s must be a positive number of seconds; got {self.hcp_idle_s!r}")
 
@@ -112,6 +128,8 @@ class World:
         self.azure = AzureState(self)
         self.tfc = TfcState(self)
         self.hcp = HcpState(self)
+        self.entra = EntraState(self)
+        self.ca_file = ""  # the sandbox's TLS certificate (sites graph and authority), written by the server
 
     def render_delay(self) -> int:
         low, high = self.options.render_delay_ms
@@ -134,4 +152,11 @@ class World:
             "AZURE_USERNAME": self.azure_account.username,
             "AZURE_PASSWORD": self.azure_account.password,
             "AZURE_TOTP_SECRET": self.azure_account.totp_secret,
+            "ENTRA_URL": self.urls["entra"],
+            "GRAPH_URL": self.urls["graph"] + "/v1.0",
+            "AZURE_AUTHORITY_HOST": self.urls["authority"],
+            "AZURE_TENANT_ID": self.entra.tenant_id,
+            "AZURE_CLIENT_ID": self.entra.robot_client_id,
+            "AZURE_CLIENT_SECRET": self.entra.robot_client_secret,
+            "REQUESTS_CA_BUNDLE": self.ca_file,
         }
