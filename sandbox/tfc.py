@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from aiohttp import web
 
-from . import hcp
+from . import hcp, tfc_workspaces
 from . import tfc_wizard as wizard
 from .common import new_app, world_of
 from .tfc_api import create_api
@@ -430,7 +430,7 @@ def create_app(world) -> web.Application:
     r.add_get("/app", root)
     r.add_get("/app/organizations", organizations_page)
     r.add_get("/app/{org}", org_home)
-    r.add_get("/app/{org}/workspaces", org_home)
+    tfc_workspaces.add_ui_routes(r)  # /app/{org}/workspaces and each workspace's pages
     r.add_get("/app/{org}/settings", settings_page)
     r.add_get("/app/{org}/settings/version-control", vcs_providers_page)
     r.add_get("/app/{org}/settings/version-control/add", add_provider_page)
@@ -442,5 +442,5 @@ def create_app(world) -> web.Application:
     r.add_get("/app/{org}/settings/{section}", settings_page)
     r.add_get("/auth/{uuid}", connect)
     r.add_get("/auth/{uuid}/callback", callback)
-    app.add_subapp("/api/v2", create_api(world))
+    app.add_subapp("/api/v2", tfc_workspaces.with_api_routes(create_api(world)))
     return app

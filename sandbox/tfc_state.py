@@ -263,6 +263,7 @@ class TfcState:
             client = self.clients.pop(client_id, None)
             if client and client.token:
                 self.tokens.pop(client.token.id, None)
+                self.world.tfc_workspaces.detach(client.token.id, "client-deleted")  # as TFC unlinks them
             return client is not None
 
     def callback_url(self, client: OAuthClient) -> str:
@@ -310,5 +311,6 @@ class TfcState:
             client = self.tokens.pop(token_id, None)
             if client and client.token and client.token.id == token_id:
                 client.token = None
+                self.world.tfc_workspaces.detach(token_id, "token-deleted")
                 return True
             return False

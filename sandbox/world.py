@@ -29,6 +29,7 @@ from .faults import FaultInjector, FaultPlan
 from .hcp_state import HcpState
 from .markup import check as check_markup
 from .tfc_state import TfcState
+from .tfc_workspaces import WorkspacesState
 
 # SandboxOptions.sign_in: how a live sign-in goes today (late 2026), each name a behaviour (ms_flow.py, hcp.py)
 SIGN_IN = ms_flow.SWITCHES + hcp_state.SWITCHES
@@ -75,6 +76,8 @@ class SandboxOptions:
     tfc_ado_form: str = "app-id"
     # Microsoft Entra ID and the Azure DevOps organizations' settings (entra_state.SWITCHES)
     entra: AbstractSet[str] = frozenset()
+    # per organization, that many workspaces on a connected legacy Azure DevOps OAuth-app provider (tfc_workspaces.py)
+    workspaces: int = 0
 
     def __post_init__(self):
         self.faults = FaultPlan.coerce(self.faults)
@@ -127,6 +130,7 @@ class World:
                               else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}")
         self.azure = AzureState(self)
         self.tfc = TfcState(self)
+        self.tfc_workspaces = WorkspacesState(self)  # workspaces, registry modules, policy sets
         self.hcp = HcpState(self)
         self.entra = EntraState(self)
         self.ca_file = ""  # the sandbox's TLS certificate (sites graph and authority), written by the server
