@@ -9,6 +9,7 @@ from .add_vcs_provider import add_vcs_provider, open_providers
 from .connect_organization import connect_organization
 from .context import FlowContext
 from .create_application import create_application
+from .entra_route import connect_org_entra
 from .pat_route import connect_org_pat
 from .update_callback_url import update_callback_url
 from .verify import verify
@@ -20,6 +21,8 @@ async def connect_org(ctx: FlowContext) -> None:
     generation = await detect_generation(ctx)
     if ctx.task.route == "pat":
         return await connect_org_pat(ctx, generation)
+    if ctx.task.route == "entra-app":
+        return await connect_org_entra(ctx, generation)
     if generation == "wizard":
         return await connect_org_wizard(ctx, opened=True)
     async with ctx.step("check_existing"):

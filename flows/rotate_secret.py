@@ -34,16 +34,16 @@ STEPS = ("check_provider", "generate_secret", "update_provider", "reauthorize", 
 async def rotate_org(ctx: FlowContext) -> None:
     """Gives ctx.task.org's provider a new client secret, proven, and retires the old one."""
     if ctx.task.route != "oauth-app":
-        raise FinalError(f"route {ctx.task.route}: rotation of personal access tokens is not in this flow; "
-                         f"this flow rotates OAuth-app client secrets")
+        raise FinalError(f"route {ctx.task.route}: this flow rotates Azure DevOps OAuth-app client secrets "
+                         f"(flows/rotate.py picks the flow of each route)")
     providers = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_provider"):
-        card = await _connected_provider(ctx, providers)
+        card = await connected_provider(ctx, providers)
     async with ctx.step("generate_secret"):
         details = await _open_app(ctx)
         new = await _new_secret(ctx, details)
     async with ctx.step("update_provider"):
-        await _update_provider(ctx, providers, card.name, await details.secret_value(new))
+        await update_provider(ctx, providers, card.name, await details.secret_value(new))
     async with ctx.step("reauthorize"):
         await _reauthorize(ctx, providers, card.name)
     async with ctx.step("retire_old_secret"):
@@ -60,7 +60,7 @@ async def rotate_org(ctx: FlowContext) -> None:
     await verify(ctx)
 
 
-async def _connected_provider(ctx: FlowContext, providers: ProvidersPage) -> ProviderEntry:
+async def connected_provider(ctx: FlowContext, providers: ProvidersPage) -> ProviderEntry:
     await providers.open(ctx.settings.tfc_url, ctx.task.org)
     named = [c for c in await providers.clients() if c.name == ctx.task.provider_name]
     if not named:
@@ -138,7 +138,7 @@ def journaled_expiry(journal, org: str) -> str:
     return expires
 
 
-async def _update_provider(ctx: FlowContext, providers: ProvidersPage, name: str, secret) -> None:
+async def update_provider(ctx: FlowContext, providers: ProvidersPage, name: str, secret) -> None:
     if not providers.on_page():
         await providers.open(ctx.settings.tfc_url, ctx.task.org)
     card = await providers.card(name)

@@ -37,9 +37,10 @@ _ON_SCREEN = f"(els) => {{ {_SHOWN}; return els.map(shown); }}"
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
 _timeout: contextvars.ContextVar[float] = contextvars.ContextVar("timeout", default=DEFAULT_TIMEOUT_MS)
 # The roles the robot looks for (a subset of Playwright's ARIA roles).
-Role = Literal["alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "definition", "dialog",
-               "grid", "gridcell", "group", "heading", "link", "list", "listbox", "listitem", "menu", "menuitem",
-               "navigation", "option", "radio", "region", "row", "rowheader", "tab", "table", "term", "textbox"]
+Role = Literal["alert", "alertdialog", "article", "button", "cell", "checkbox", "columnheader", "combobox",
+               "definition", "dialog", "grid", "gridcell", "group", "heading", "link", "list", "listbox", "listitem",
+               "menu", "menuitem", "navigation", "option", "radio", "region", "row", "rowheader", "searchbox",
+               "status", "switch", "tab", "table", "term", "textbox"]
 State = Literal["attached", "detached", "hidden", "visible"]
 Scope = Page | Locator
 
@@ -81,6 +82,9 @@ class Candidate:
 
 
 def role(kind: Role, *variants: str) -> Candidate:
+    """An element of ARIA role `kind` named any of `variants` (any name when none is given)."""
+    if not variants:
+        return Candidate(f"role={kind}", lambda s: s.get_by_role(kind))
     return Candidate(f'role={kind} name~"{"|".join(variants)}"',
                      lambda s: s.get_by_role(kind, name=names(*variants)), words=variants)
 
@@ -262,6 +266,34 @@ async def _evaluate(scope: Scope, function: str, arg: Any) -> Any:
     return await root.evaluate(f"(root, arg) => {{ {_LIBRARY}; return {function}(root, arg); }}", arg)
 
 
+async def choose_option(control: Locator, *options: str, timeout: float = 5_000) -> str | None:
+    """Picks the first of `options` a drop-down offers, whether a native <select> or a combobox that opens
+    a list of options; returns the text chosen, or None when none of them is offered."""
+    if await control.evaluate("e => e.tagName === 'SELECT'"):
+        offered = await control.evaluate("e => Array.from(e.options).map(o => o.label || o.textContent)")
+        for option in options:
+            pattern = names(option)
+            if text := next((t for t in offered if pattern.match(t)), None):
+                await control.select_option(label=text)
+                return option
+        return None
+    if await control.get_attribute("aria-expanded") != "true":
+        await control.click()
+    page = page_of(control)
+    shown = page.get_by_role("option").filter(visible=True)
+    try:
+        await shown.first.wait_for(state="visible", timeout=timeout)
+    except PlaywrightTimeout:
+        return None
+    for option in options:
+        item = page.get_by_role("option", name=names(option)).filter(visible=True)
+        if hit := await _first_shown(item):
+            await hit.click()
+            return option
+    await page.keyboard.press("Escape")
+    return None
+
+
 async def value_next_to(scope: Scope, *labels: str) -> str | None:
     """The value shown next to a label (any of `labels`), or None when no shown label has one."""
     return await _evaluate(scope, "valueNextTo", list(labels))
@@ -301,6 +333,14 @@ async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tupl
         f"(arg) => {{ {_LIBRARY}; return countNamed(document.body, arg) === arg.count; }}",
         arg={"markers": list(markers), "furniture": list(furniture), "name": name, "count": count, "has": has,
              "hasNot": has_not, "nameLabels": list(name_labels)}, timeout=timeout)
+
+
+async def wait_until_all_entries_show(page: Page, markers: tuple[str, ...], words: str,
+                                      timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Waits until every entry of a list shows `words` (a list filtered by them has been re-rendered)."""
+    await page.wait_for_function(
+        f"(arg) => {{ {_LIBRARY}; return allEntriesHave(document.body, arg); }}",
+        arg={"markers": list(markers), "furniture": [], "words": words, "nameLabels": []}, timeout=timeout)
 
 
 @dataclass(frozen=True)

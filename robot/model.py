@@ -18,13 +18,19 @@ from .totp import TotpSource
 
 DEFAULT_TFC_URL = "https://app.terraform.io"
 DEFAULT_AZURE_DEVOPS_URL = "https://aex.dev.azure.com"
+DEFAULT_AZURE_DEVOPS_ORG_URL = "https://dev.azure.com"  # + /<organization>
 DEFAULT_STATE_DIR = Path("~/.cache/vcs-robot").expanduser()
 # The names the docs ask for, written once.
 DEFAULT_APP_NAME = "Terraform Cloud ({org})"
+DEFAULT_ENTRA_APP_NAME = "HCP Terraform ({org})"  # today's docs name the Entra ID app so
+DEFAULT_ENTRA_URL = "https://entra.microsoft.com"
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_PROVIDER_NAME = "Azure DevOps Services"
 DEFAULT_COMPANY_NAME = "HashiCorp"
 DEFAULT_DESCRIPTION = "Terraform Cloud VCS provider for the organization {org}"
-ROUTES = ("oauth-app", "pat")
+ROUTES = ("oauth-app", "entra-app", "pat")
+ENTRA_WAYS = ("portal", "graph")  # how the entra-app route creates the app
 Site = Literal["tfc", "azure"]
 
 
@@ -69,6 +75,16 @@ class Settings:
     azure_username: str | None = None
     azure_password: Secret | None = None
     azure_totp_secret: Secret | None = None
+    azure_devops_org_url: str = DEFAULT_AZURE_DEVOPS_ORG_URL
+    # Microsoft Entra ID (route entra-app): the admin center, Graph, and who calls Graph (a service principal;
+    # without one, azure-identity's other credentials: Azure CLI, managed identity)
+    entra_url: str = DEFAULT_ENTRA_URL
+    graph_url: str = DEFAULT_GRAPH_URL
+    azure_authority_host: str = DEFAULT_AUTHORITY_HOST
+    azure_tenant_id: str | None = None
+    azure_client_id: str | None = None
+    azure_client_secret: Secret | None = None
+    ca_bundle: str | None = None  # REQUESTS_CA_BUNDLE: the certificates HTTPS calls to Graph trust
     state_dir: Path = DEFAULT_STATE_DIR
     headless: bool = True
 
@@ -114,11 +130,13 @@ class OrgTask:
     company_website: str = ""  # default: the application website
     application_website: str = ""  # default: the Terraform Cloud URL
     description: str = ""  # default: DEFAULT_DESCRIPTION
-    route: str = "oauth-app"  # or "pat": a personal access token instead of an OAuth app
-    azure_devops_organization: str = ""  # the Azure DevOps organization a PAT is scoped to
+    route: str = "oauth-app"  # "entra-app": a Microsoft Entra ID app; "pat": a personal access token
+    azure_devops_organization: str = ""  # the Azure DevOps organization (pat and entra-app routes)
+    entra_via: str = "portal"  # entra-app: the app made in the Entra admin center or through Graph
 
     def __post_init__(self) -> None:
-        self.app_name = self.app_name or DEFAULT_APP_NAME.format(org=self.org)
+        default = DEFAULT_ENTRA_APP_NAME if self.route == "entra-app" else DEFAULT_APP_NAME
+        self.app_name = self.app_name or default.format(org=self.org)
         self.description = self.description or DEFAULT_DESCRIPTION.format(org=self.org)
 
     def website(self, tfc_url: str) -> str:

@@ -21,6 +21,7 @@ Switches (SandboxOptions.entra, names in SWITCHES):
 """
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import secrets
 import time
@@ -38,6 +39,22 @@ OTHER_TENANT_NAME = "Fabrikam"
 SECRET_DEFAULT_DAYS = 180  # "Recommended: 180 days (6 months)"
 AUTH_CODE_TTL = 600
 ACCESS_TOKEN_TTL = 3599
+# The Entra admin center signs in through Microsoft as this first-party client (the Azure portal's), with the
+# redirect URI world.urls["entra"] + "/_signedin" (sandbox/entra.py); the login site must accept it.
+ENTRA_PORTAL_CLIENT_ID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+ENTRA_PORTAL_REDIRECT_PATH = "/_signedin"
+MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of first-party apps (appOwnerOrganizationId)
+GRAPH_RATE_LIMIT = 20  # Graph requests per second per client before 429 TooManyRequests
+# Enterprise applications > Consent and permissions > User consent settings: the three choices
+USER_CONSENT_CHOICES = ("none", "verified", "all")
+# Microsoft Graph's delegated scopes the sandbox knows (value, admin consent display name, the real id)
+GRAPH_SCOPES: list[tuple[str, str, str]] = [
+    ("User.Read", "Sign in and read user profile", USER_READ_SCOPE_ID),
+    ("email", "View users' email address", "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0"),
+    ("offline_access", "Maintain access to data you have given it access to", "7427e0e9-2fba-42fe-b0c0-848c9e6a8182"),
+    ("openid", "Sign users in", "37f7f235-527c-4136-accd-4a02d197296e"),
+    ("profile", "View users' basic profile", "14dad69e-099b-42c9-810b-d002981feec1"),
+]
 
 # Azure DevOps' delegated scopes as its service principal publishes them: (value, admin consent display name).
 ADO_SCOPES: list[tuple[str, str]] = [
@@ -86,6 +103,11 @@ class Application:
     passwords: list[PasswordCredential] = field(default_factory=list)
     sign_in_audience: str = "AzureADMyOrg"
     deleted: bool = False
+    spa_redirect_uris: list[str] = field(default_factory=list)  # platform "Single-page application"
+    public_client_redirect_uris: list[str] = field(default_factory=list)  # "Mobile and desktop applications"
+    owners: list[str] = field(default_factory=list)  # who registered it: a user name, or "graph" (the robot's SP)
+    deleted_at: float = 0.0  # when `deleted` became True
+    service_principal_id: str | None = None  # its enterprise application (service principal), once made
 
     def scope_values(self, resource_app_id: str, scopes: dict[str, str]) -> list[str]:
         """The scope values (e.g. "vso.code") this app asks of `resource_app_id`; `scopes`: id -> value."""
@@ -98,6 +120,10 @@ class AdoOrganization:
     name: str
     oauth_policy: bool = True  # "Third-party application access via OAuth"
     tenant_id: str | None = None  # the directory it is connected to (None: not connected)
+    # the other policies of Organization settings > Policies (ado_org_settings.py)
+    ssh_policy: bool = True  # "SSH authentication"
+    audit_policy: bool = True  # "Log audit events"
+    public_projects: bool = False  # "Allow public projects"
 
 
 @dataclass
@@ -143,6 +169,27 @@ class EntraState:
         self.created: list[str] = []  # display names of apps registered (portal or Graph), in order
         self.passwords_added = 0
         self.passwords_removed = 0
+        # the Entra admin center (entra.py): its sessions (cookie -> user) and the consent choice shown there
+        self.portal_sessions: dict[str, str] = {}
+        self.user_consent_choice: str | None = None  # "verified" once saved; else derived (user_consent_choice_now)
+        # Microsoft Graph (graph.py): requests answered per endpoint ("GET /v1.0/servicePrincipals", ...),
+        # throttling, oauth2PermissionGrants made, tokens of registered apps (client credentials, no Graph rights)
+        self.graph_requests: collections.Counter[str] = collections.Counter()
+        self.graph_rate_limit = GRAPH_RATE_LIMIT
+        self.graph_throttled = 0
+        self.permission_grants: list[dict] = []
+        self.app_tokens: dict[str, tuple[str, float]] = {}  # token -> (app_id, expiry)
+        # service principals of the resource APIs (fixed per sandbox, derived from the tenant id)
+        self.ado_sp_id = str(uuid.uuid5(uuid.UUID(self.tenant_id), "sp:" + ADO_RESOURCE_APP_ID))
+        self.graph_sp_id = str(uuid.uuid5(uuid.UUID(self.tenant_id), "sp:" + GRAPH_RESOURCE_APP_ID))
+        # identity platform v2 in the browser (entra_consent.py): consent per scope, pages shown
+        self.user_grants: dict[tuple[str, str], set[str]] = {}  # (app_id, user) -> Azure DevOps scopes consented
+        self.admin_grants: dict[str, set[str]] = {}  # app_id -> scopes an admin consented to beyond the app's own
+        self.pending_consents: dict[str, dict] = {}  # consent page id -> the request it answers
+        self.sign_in_returns: dict[str, str] = {}  # Microsoft sign-in flow id -> the authorize URL to resume
+        self.consent_pages_shown = 0  # "Permissions requested" pages served
+        self.admin_approval_pages_shown = 0  # "Need admin approval" pages served
+        self.consents_accepted = 0  # "Accept" pressed and consent granted (for oneself or the organization)
 
     # applications -----------------------------------------------------------------------------------
     def register(self, display_name: str, redirect_uri: str = "") -> Application:
@@ -184,6 +231,79 @@ class EntraState:
 
     def ado_scopes_of(self, app: Application) -> list[str]:
         return app.scope_values(ADO_RESOURCE_APP_ID, {v: k for k, v in self.ado_scope_ids.items()})
+
+    def add_scopes(self, app: Application, resource_app_id: str, scope_ids: list[str]) -> None:
+        """Adds delegated scopes (by id) of any resource API (the portal's "Add permissions", any API)."""
+        with self.lock:
+            entry = next((r for r in app.required_resource_access if r["resourceAppId"] == resource_app_id), None)
+            if entry is None:
+                entry = {"resourceAppId": resource_app_id, "resourceAccess": []}
+                app.required_resource_access.append(entry)
+            have = {a["id"] for a in entry["resourceAccess"]}
+            for scope_id in scope_ids:
+                if scope_id not in have:
+                    entry["resourceAccess"].append({"id": scope_id, "type": "Scope"})
+                    have.add(scope_id)
+
+    def delete_app(self, app: Application) -> None:
+        """Moves the app to "Deleted applications" (Graph's DELETE, the portal's "Delete")."""
+        with self.lock:
+            app.deleted, app.deleted_at = True, self.clock()
+
+    def service_principal(self, app: Application) -> str:
+        """The id of the app's service principal (enterprise application), made on first use."""
+        with self.lock:
+            if not app.service_principal_id:
+                app.service_principal_id = str(uuid.uuid4())
+            return app.service_principal_id
+
+    def app_of_service_principal(self, sp_id: str) -> Application | None:
+        with self.lock:
+            return next((a for a in self.apps.values() if a.service_principal_id == sp_id and sp_id and
+                         not a.deleted), None)
+
+    # the Entra admin center: sessions and the user consent setting -------------------------------------------
+    def new_portal_session(self, user: str) -> str:
+        with self.lock:
+            value = secrets.token_urlsafe(32)
+            self.portal_sessions[value] = user
+            self.world.sign_ins["entra"] += 1
+            return value
+
+    def portal_user(self, cookie: str | None) -> str | None:
+        with self.lock:
+            return self.portal_sessions.get(cookie or "")
+
+    def user_consent_choice_now(self) -> str:
+        """"all" (users may consent to any app), "verified" or "none" (USER_CONSENT_CHOICES)."""
+        with self.lock:
+            if self.user_consent_allowed:
+                return "all"
+            return "verified" if self.user_consent_choice == "verified" else "none"
+
+    def set_user_consent(self, choice: str) -> bool:
+        """Saves a USER_CONSENT_CHOICES value; False (nothing changes) when the user is not an admin. Only "all"
+        lets users consent to an unverified app asking for Azure DevOps scopes."""
+        with self.lock:
+            if not self.user_is_admin or choice not in USER_CONSENT_CHOICES:
+                return False
+            self.user_consent_allowed = choice == "all"
+            self.user_consent_choice = choice
+            return True
+
+    # client credentials of registered apps (tokens Graph accepts, with no Graph permission) ---------------------
+    def app_token(self, client_id: str, client_secret: str) -> str | None:
+        with self.lock:
+            if not self.check_secret(client_id, client_secret):
+                return None
+            token = secrets.token_urlsafe(64)
+            self.app_tokens[token] = (client_id, self.clock() + ACCESS_TOKEN_TTL)
+            return token
+
+    def app_token_ok(self, token: str) -> bool:
+        with self.lock:
+            found = self.app_tokens.get(token or "")
+            return bool(found) and found[1] > self.clock()  # type: ignore[index]
 
     # client secrets -----------------------------------------------------------------------------------
     def add_password(self, app: Application, display_name: str = "", days: int = SECRET_DEFAULT_DAYS
@@ -227,6 +347,53 @@ class EntraState:
                 return False
             self.admin_consents.add(app.app_id)
             return True
+
+    def missing_consent(self, app: Application, user: str, values: list[str]) -> list[str]:
+        """The Azure DevOps scope values of `values` that `user` may not use yet with `app`: an admin consent
+        covers the app's configured scopes (and those granted with it), a user's consent what was asked then
+        (a consent recorded by `consent` alone: the configured scopes)."""
+        with self.lock:
+            if not self.has_consent(app, user):
+                return list(values) or ["openid"]  # no consent at all: even signing in needs one
+            configured = set(self.ado_scopes_of(app))
+            granted: set[str] = set()
+            if app.app_id in self.admin_consents:
+                granted |= configured | self.admin_grants.get(app.app_id, set())
+            if (app.app_id, user) in self.consents:
+                granted |= self.user_grants.get((app.app_id, user), configured)
+            return [v for v in values if v not in granted]
+
+    def consent_to(self, app: Application, user: str, values: list[str]) -> None:
+        """`user` accepted the consent page for the scopes `values` (for themselves)."""
+        with self.lock:
+            had = (app.app_id, user) in self.consents
+            base = self.user_grants.get((app.app_id, user), set(self.ado_scopes_of(app)) if had else set())
+            self.user_grants[(app.app_id, user)] = base | set(values)
+            self.consent(app, user)
+
+    def grant_admin_consent_to(self, app: Application, values: list[str]) -> bool:
+        """An admin accepted "Consent on behalf of your organization" for the scopes `values`."""
+        with self.lock:
+            if not self.grant_admin_consent(app):
+                return False
+            self.admin_grants.setdefault(app.app_id, set()).update(values)
+            return True
+
+    def secret_state(self, app_id: str, secret: str) -> str:
+        """"ok", "expired" (one of the app's secrets, past its end) or "invalid"."""
+        if self.check_secret(app_id, secret):
+            return "ok"
+        app = self.app(app_id)
+        with self.lock:
+            known = bool(app) and any(secrets.compare_digest(p.secret_text, secret or "")
+                                      for p in app.passwords)  # type: ignore[union-attr]
+        return "expired" if known else "invalid"
+
+    def token_user(self, access_token: str) -> str | None:
+        """The user a live v2 access token was issued for."""
+        with self.lock:
+            found = self.access_tokens.get(access_token or "")
+            return found[1] if found and found[2] > self.clock() else None
 
     # identity platform v2: codes and tokens ----------------------------------------------------------------
     def issue_code(self, app: Application, redirect_uri: str, scopes: list[str], user: str) -> str:

@@ -6,6 +6,9 @@ password, "Approve sign in request" -> "Sign in another way" -> "Use a verificat
 "Stay signed in?"), talking to small JSON endpoints; then it sets ESTSAUTH and sends the browser to
 `redirect_uri?code=...&state=...`. With a valid ESTSAUTH it redirects straight back (no UI).
 The codes are redeemed in-process by the aex and vssps replicas (`world.azure.redeem_ms_code`).
+`/{tenant}/oauth2/v2.0/authorize` for any other client is Microsoft Entra ID's (an app of `world.entra`): its
+errors, consent pages and token endpoint live in ms_entra.py; its sign-in is this same page, which then comes
+back to the authorize URL.
 
 With a sign-in switch on (world.options.sign_in, ms_flow.py) the page is the one of late 2026: the work
 account's (ms_signin_live.html: pick an account, passkey, registration nudges, dead ends) or a personal
@@ -18,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from . import ms_flow
+from . import ms_entra, ms_flow
 from .azure_state import AEX_CLIENT_ID, VSSPS_CLIENT_ID
 from .common import new_app, render, world_of
 
@@ -72,12 +75,36 @@ async def authorize(request: web.Request) -> web.Response:
     if user and q.get("prompt") != "login":
         raise web.HTTPFound(with_query(redirect_uri, code=azure.issue_ms_code(user, client_id, redirect_uri),
                                        state=state))
+    return _sign_in_page(request, client_id, redirect_uri, state)
+
+
+def _sign_in_page(request: web.Request, client_id: str, redirect_uri: str, state: str, resume: str = "") -> web.Response:
+    """A new sign-in page; when it ends, the browser goes to `redirect_uri` with a code, or to `resume`."""
+    world = world_of(request)
+    azure = world.azure
     flow = azure.new_flow(client_id, redirect_uri, state)
+    if resume:
+        with world.lock:
+            world.entra.sign_in_returns[flow.id] = resume
     ms_flow.start(world, flow)
     template = ms_flow.page_template(world)
     return render(request, template, title=TITLES.get(template, "Sign in to your account"), flow=flow.id,
                   first=flow.stage, account=world.azure_account.username, trap_words=TRAP_WORDS.get(template),
                   captcha=_captcha_text(world), headers={"Cache-Control": "no-store"})
+
+
+async def authorize_v2(request: web.Request) -> web.Response:
+    """The first-party clients as always; any other client is an Entra app (ms_entra.py)."""
+    world = world_of(request)
+    if request.query.get("client_id", "") in _clients(world):
+        return await authorize(request)
+    user = world.azure.sso_user(request.cookies.get(COOKIE))
+    return await ms_entra.authorize(request, user, lambda *args: _sign_in_page(request, *args))
+
+
+async def consent_set(request: web.Request) -> web.Response:
+    world = world_of(request)
+    return await ms_entra.consent_submit(request, world.azure.sso_user(request.cookies.get(COOKIE)))
 
 
 def _captcha_text(world) -> str:
@@ -110,8 +137,13 @@ def _answer(world, flow, answer: ms_flow.Answer) -> web.Response:
         flow.stage = "done"
         azure.flows.pop(flow.id, None)
     session = azure.new_sso_session(flow.username)
-    code = azure.issue_ms_code(flow.username, flow.client_id, flow.redirect_uri)
-    response = web.json_response({"redirect": with_query(flow.redirect_uri, code=code, state=flow.state)})
+    with world.lock:
+        resume = world.entra.sign_in_returns.pop(flow.id, "")  # an Entra app's authorize, to go on with
+    if resume:
+        response = web.json_response({"redirect": resume})
+    else:
+        code = azure.issue_ms_code(flow.username, flow.client_id, flow.redirect_uri)
+        response = web.json_response({"redirect": with_query(flow.redirect_uri, code=code, state=flow.state)})
     response.set_cookie(COOKIE, session, path="/", httponly=True, samesite="Lax",
                         max_age=KMSI_MAX_AGE if answer.get("keep") else None)
     return response
@@ -170,7 +202,9 @@ async def logout(request: web.Request) -> web.Response:
 def create_app(world) -> web.Application:
     app = new_app(world)
     app.router.add_get("/{tenant}/oauth2/authorize", authorize)
-    app.router.add_get("/{tenant}/oauth2/v2.0/authorize", authorize)
+    app.router.add_get("/{tenant}/oauth2/v2.0/authorize", authorize_v2)
+    app.router.add_post("/{tenant}/oauth2/v2.0/token", ms_entra.token)
+    app.router.add_post("/common/Consent/Set", consent_set)
     app.router.add_post("/common/GetCredentialType", credential_type)
     app.router.add_post("/common/login", login)
     app.router.add_post("/common/SAS/ProcessAuth", process_auth)

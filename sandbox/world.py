@@ -153,6 +153,7 @@ class World:
             "TFC_TOTP_SECRET": self.tfc_account.totp_secret,
             "TFC_TOKEN": self.tfc_api_token,
             "AZURE_DEVOPS_URL": self.urls["aex"] + "/me",
+            "AZURE_DEVOPS_ORG_URL": self.urls["aex"],  # dev.azure.com/<org>: the aex site stands in for it
             "AZURE_USERNAME": self.azure_account.username,
             "AZURE_PASSWORD": self.azure_account.password,
             "AZURE_TOTP_SECRET": self.azure_account.totp_secret,

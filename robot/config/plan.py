@@ -19,6 +19,7 @@ from ..model import (
     DEFAULT_APP_NAME,
     DEFAULT_AZURE_DEVOPS_URL,
     DEFAULT_COMPANY_NAME,
+    DEFAULT_ENTRA_APP_NAME,
     DEFAULT_PROVIDER_NAME,
     DEFAULT_TFC_URL,
     Account,
@@ -216,20 +217,22 @@ def _task(raw: dict, defaults: dict[str, Any], tfc: Account, errors: FileErrors,
     name = raw["name"]
     route = value("route", "oauth-app")
     ado_org = value("azure_devops_organization", "")
-    if route == "pat" and not ado_org:
+    if route in ("pat", "entra-app") and not ado_org:
         raise errors.field(base + ["route"] if "route" in raw else base,
-                           "the pat route needs the Azure DevOps organization name",
+                           f"the {route} route needs the Azure DevOps organization name",
                            "add azure_devops_organization: <name> to the organization or to defaults")
+    entra = raw.get("entra") or defaults.get("entra") or {}
     websites = {}
     for key in ("application_website", "company_website"):
         websites[key] = _checked(errors, base + [key], check_url, raw[key], DEFAULT_TFC_URL) if key in raw \
             else defaults.get(key)
     application_website = websites["application_website"] or tfc.url
+    default_app = DEFAULT_ENTRA_APP_NAME if route == "entra-app" else DEFAULT_APP_NAME
     return OrgTask(org=name,
-                   app_name=raw.get("app_name") or defaults.get("app_name", DEFAULT_APP_NAME).format(org=name),
+                   app_name=raw.get("app_name") or defaults.get("app_name", default_app).format(org=name),
                    provider_name=value("display_name") or defaults.get("provider_name") or DEFAULT_PROVIDER_NAME,
                    company_name=value("company_name", DEFAULT_COMPANY_NAME),
                    company_website=websites["company_website"] or application_website,
                    application_website=application_website,
                    description=value("description", ""),
-                   route=route, azure_devops_organization=ado_org)
+                   route=route, azure_devops_organization=ado_org, entra_via=entra.get("via", "portal"))

@@ -10,18 +10,40 @@ from typing import Any
 from dotenv import dotenv_values
 
 from .. import secrets as _secrets
-from ..model import DEFAULT_AZURE_DEVOPS_URL, DEFAULT_TFC_URL, Settings
+from ..model import (
+    DEFAULT_AUTHORITY_HOST,
+    DEFAULT_AZURE_DEVOPS_ORG_URL,
+    DEFAULT_AZURE_DEVOPS_URL,
+    DEFAULT_ENTRA_URL,
+    DEFAULT_GRAPH_URL,
+    DEFAULT_TFC_URL,
+    Settings,
+)
 from ..secrets import Secret
 from .files import InputFileError, read_text
-from .values import Invalid, bad, check_password, check_token, check_totp, check_url, check_username
+from .values import (
+    Invalid,
+    bad,
+    check_guid,
+    check_password,
+    check_readable_file,
+    check_tenant,
+    check_token,
+    check_totp,
+    check_url,
+    check_username,
+)
 
 SITES = ("tfc", "azure")
 # The environment variables of the settings; the field of `Settings` is the lower-cased name.
 ENV_VARS = (
     "TFC_URL", "TFC_USERNAME", "TFC_PASSWORD", "TFC_TOTP_SECRET", "TFC_TOKEN",
     "AZURE_DEVOPS_URL", "AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_TOTP_SECRET",
+    "AZURE_DEVOPS_ORG_URL", "ENTRA_URL", "GRAPH_URL", "AZURE_AUTHORITY_HOST", "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "REQUESTS_CA_BUNDLE",
 )
-SECRET_VARS = {"TFC_PASSWORD", "TFC_TOTP_SECRET", "TFC_TOKEN", "AZURE_PASSWORD", "AZURE_TOTP_SECRET"}
+SECRET_VARS = {"TFC_PASSWORD", "TFC_TOTP_SECRET", "TFC_TOKEN", "AZURE_PASSWORD", "AZURE_TOTP_SECRET",
+               "AZURE_CLIENT_SECRET"}
 STATE_DIR_VAR = "VCS_ROBOT_STATE_DIR"
 
 
@@ -118,6 +140,13 @@ def settings_from(env: Mapping[str, str], environ: Mapping[str, str] | None,
         out[f"{site}_password"] = check(f"{prefix}_PASSWORD", check_password)
         out[f"{site}_totp_secret"] = check(f"{prefix}_TOTP_SECRET", check_totp)
     out["tfc_token"] = check("TFC_TOKEN", check_token)
+    for name, default in (("AZURE_DEVOPS_ORG_URL", DEFAULT_AZURE_DEVOPS_ORG_URL), ("ENTRA_URL", DEFAULT_ENTRA_URL),
+                          ("GRAPH_URL", DEFAULT_GRAPH_URL), ("AZURE_AUTHORITY_HOST", DEFAULT_AUTHORITY_HOST)):
+        out[name.lower()] = check(name, check_url, default) or default
+    out["azure_tenant_id"] = check("AZURE_TENANT_ID", check_tenant)
+    out["azure_client_id"] = check("AZURE_CLIENT_ID", check_guid)
+    out["azure_client_secret"] = check("AZURE_CLIENT_SECRET", check_token)
+    out["ca_bundle"] = check("REQUESTS_CA_BUNDLE", check_readable_file)
     state_dir = options.get("state_dir")
     out["state_dir"] = Path(state_dir).expanduser() if state_dir else default_state_dir(environ)
     if "headless" in options:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pyotp
@@ -105,3 +106,30 @@ def check_username(value: str) -> str:
     if any(ch.isspace() for ch in text):
         raise Invalid("contains white space", "use the user name or email exactly as you sign in")
     return text
+
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_guid(value: str) -> str:
+    text = value.strip()
+    if not GUID_RE.match(text):
+        raise Invalid(f'"{value}" is not a GUID', "copy it from the Entra admin center, e.g. "
+                      "00000000-0000-0000-0000-000000000000")
+    return text.lower()
+
+
+def check_readable_file(value: str) -> str:
+    path = Path(value.strip()).expanduser()
+    if not path.is_file():
+        raise Invalid(f'"{value}" is not a readable file', "point it at a PEM file of certificates, or unset it")
+    return str(path)
+
+
+def check_tenant(value: str) -> str:
+    """A directory (tenant) ID, or its domain name (contoso.onmicrosoft.com)."""
+    text = value.strip()
+    if GUID_RE.match(text) or re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", text):
+        return text.lower()
+    raise Invalid(f'"{value}" is neither a directory (tenant) ID nor a domain name',
+                  "copy the Directory (tenant) ID from the Entra admin center")

@@ -248,6 +248,12 @@ function countNamed(root, arg) {
     && (!has || has.test(d.text)) && (!hasNot || !hasNot.test(d.text))).length;
 }
 
+// Whether every entry's text shows `arg.words` (a list re-rendered after a filter holds only what matches).
+function allEntriesHave(root, arg) {
+  const words = arg.words.toLowerCase();
+  return entryElements(root, arg).every(e => describe(e, arg.nameLabels).text.toLowerCase().includes(words));
+}
+
 // Shown words a person could mean instead of the ones that were not found (for drift reports).
 function shownWords(root) {
   const out = [];

@@ -5,6 +5,10 @@ website, Authorization callback URL, each with a copy button), then the fields N
 and Client Secret and the button "Connect and continue", which saves the client and goes straight to
 Azure DevOps' authorize page. A link "Configure with Personal Access Token" leads to the PAT form
 (pat_form.py).
+
+Today's form may ask for a Microsoft Entra ID app instead (Application (client) ID, Directory (tenant) ID,
+Client Secret; "Connect and continue" goes to Microsoft's consent page), or offer both behind a choice: the
+robot reads which fields show (`forms()`) and picks the one its route needs (`use_form`).
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
-from ...locate import Where, block_around, control, css, find, names, origin, role, text_field, value_next_to
+from ...locate import Where, block_around, control, css, find, names, origin, present, role, text_field, value_next_to
 from ...secrets import Secret, redact
 from .pat_form import PersonalAccessTokenForm
 
@@ -30,7 +34,11 @@ VALUE_LABELS = {
                      "Redirect URI", "Redirect URL"),
 }
 NAME_LABELS = ("Name", "Display name", "Name (Optional)", "Name (optional)")
-APP_ID_LABELS = ("App ID", "Application ID", "App Id", "Client ID")
+APP_ID_LABELS = ("App ID", "Application ID", "App Id")
+CLIENT_ID_LABELS = ("Application (client) ID", "Client ID", "Application (Client) ID")
+TENANT_ID_LABELS = ("Directory (tenant) ID", "Tenant ID", "Directory (Tenant) ID")
+# the choice between the two forms, where both exist: its words for each
+FORM_CHOICES = {"entra": r"\bEntra\b", "app-id": r"Azure DevOps OAuth|\bApp ID\b"}
 SECRET_LABELS = ("Client Secret", "Client secret")
 CONNECT_BUTTONS = ("Connect and continue", "Connect and Continue", "Connect & continue")
 PAT_LINKS = ("Configure with Personal Access Token", "Configure with personal access token",
@@ -61,7 +69,42 @@ class SetupProviderPage:
 
     async def wait_ready(self) -> None:
         await find(self.page, WHERE, "open", '"Set up provider" heading', role("heading", *HEADINGS))
-        await find(self.page, WHERE, "open", "App ID field", *text_field(*APP_ID_LABELS), css(APP_ID_CSS))
+        await find(self.page, WHERE, "open", "App ID or Application (client) ID field",
+                   *text_field(*APP_ID_LABELS), css(APP_ID_CSS), *text_field(*CLIENT_ID_LABELS))
+
+    async def forms(self) -> set[str]:
+        """The forms this page offers: "app-id" (App ID, the legacy Azure DevOps OAuth app), "entra"
+        (Application (client) ID + Directory (tenant) ID), shown or behind a choice."""
+        shown = set()
+        if await present(self.page, *text_field(*APP_ID_LABELS), css(APP_ID_CSS)):
+            shown.add("app-id")
+        if await present(self.page, *text_field(*TENANT_ID_LABELS)):
+            shown.add("entra")
+        for form in FORM_CHOICES:
+            if await self._choice(form).count():
+                shown.add(form)
+        return shown
+
+    def _choice(self, form: str) -> Locator:
+        pattern = re.compile(FORM_CHOICES[form], re.IGNORECASE)
+        p = self.page
+        return p.get_by_role("radio", name=pattern).or_(p.get_by_role("tab", name=pattern)).filter(visible=True)
+
+    async def use_form(self, form: str) -> None:
+        """Shows the form `form` ("entra" or "app-id"), choosing it where both exist; FinalError naming the
+        route to use when this Terraform Cloud does not offer it."""
+        offered = await self.forms()
+        if form not in offered:
+            other = "entra-app" if "entra" in offered else "oauth-app"
+            what = {"entra": "a Microsoft Entra ID app", "app-id": "an Azure DevOps OAuth app (App ID)"}[form]
+            raise FinalError(f"Terraform Cloud's Set up provider does not ask for {what} any more: use "
+                             f"route: {other} (or route: pat)")
+        choice = self._choice(form)
+        if await choice.count() and await choice.first.get_attribute("aria-selected") != "true" \
+                and not await choice.first.is_checked():
+            await choice.first.click()
+        labels = TENANT_ID_LABELS if form == "entra" else APP_ID_LABELS
+        await find(self.page, WHERE, f"use the {form} form", f'the "{labels[0]}" field', *text_field(*labels))
 
     def client_id(self) -> str | None:
         """The OAuth client's id when the page's address shows it."""
@@ -101,9 +144,23 @@ class SetupProviderPage:
         await app_field.fill(app_id)
         await secret_field.fill(client_secret.reveal())
 
+    async def fill_entra(self, name: str | None, client_id: str, tenant_id: str, client_secret: Secret) -> None:
+        """Fills the Entra ID app form (shown by `use_form("entra")`)."""
+        if not isinstance(client_secret, Secret):
+            raise TypeError("client_secret must be a Secret")
+        fields = ((NAME_LABELS, name or "", (css(NAME_CSS),)), (CLIENT_ID_LABELS, client_id, ()),
+                  (TENANT_ID_LABELS, tenant_id, ()))
+        for labels, value, extra in fields:
+            field = await find(self.page, WHERE, "fill", f"{labels[0]} field", *text_field(*labels), *extra)
+            await field.fill(value)
+        secret_field = await find(self.page, WHERE, "fill", "Client Secret field", *text_field(*SECRET_LABELS),
+                                  css(SECRET_CSS))
+        await secret_field.fill(client_secret.reveal())
+
     async def connect_and_continue(self) -> None:
         """Clicks "Connect and continue"; returns once the browser has left Terraform Cloud (Azure DevOps'
-        authorize page, or its sign-in). Raises FinalError with the site's message when the form is refused."""
+        authorize page, Microsoft's consent page, or a sign-in). Raises FinalError with the site's message
+        when the form is refused."""
         button = await find(self.page, WHERE, "connect", '"Connect and continue" button',
                             role("button", *CONNECT_BUTTONS))
         start = origin(self.page.url)
@@ -137,8 +194,9 @@ class SetupProviderPage:
                                   self.page.get_by_text(CALLBACK_RE).filter(visible=True))
 
     async def form(self) -> Locator:
-        """The block with the App ID field and the "Connect and continue" button."""
-        field = self.page.get_by_label(names(*APP_ID_LABELS)).or_(self.page.get_by_placeholder(names(*APP_ID_LABELS)))
+        """The block with the App ID (or Application (client) ID) field and the "Connect and continue" button."""
+        ids = names(*APP_ID_LABELS, *CLIENT_ID_LABELS)
+        field = self.page.get_by_label(ids).or_(self.page.get_by_placeholder(ids))
         return await block_around(self.page, field.filter(visible=True), self.connect_button())
 
     def connect_button(self) -> Locator:

@@ -1,0 +1,141 @@
+"""Rotates the client secret of an org connected through a Microsoft Entra ID app (`route: entra-app`).
+
+Steps (the names of flows/rotate_secret.py, so reports compare):
+  check_provider     the org's providers page: our provider, connected
+  generate_secret    a new client secret on the app (portal: Certificates & secrets > New client secret;
+                     Graph: addPassword); its value shows once, so the journal records its Secret ID only
+  update_provider    Terraform Cloud: the provider's edit page, the new Client Secret, "Update VCS provider"
+  reauthorize        "Reauthorize" (Microsoft asks no consent again): Terraform Cloud redeems the code with the
+                     secret it now holds, so a token back proves it holds the new one
+  retire_old_secret  every other client secret of the app removed (the app is this provider's own)
+  verify             through the API, when a TFC token is given
+
+Resumable: a value cannot be read again, so a rerun whose new secret never reached Terraform Cloud adds another
+(the unused one is retired with the others); one that reached it carries on with the reauthorization.
+"""
+from __future__ import annotations
+
+from robot.errors import FinalError
+from robot.graph import Graph
+from robot.locate import origin
+from robot.pages.entra.app_registrations import AppRegistrationsPage
+from robot.pages.entra.certificates_secrets import CertificatesSecretsPage
+from robot.pages.microsoft.consent import ConsentPage
+from robot.pages.tfc.providers_wizard import ProvidersPage
+from robot.secrets import Secret
+
+from .context import FlowContext
+from .entra_app import secret_description
+from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, update_provider
+from .verify import verify
+
+
+async def rotate_org_entra(ctx: FlowContext) -> None:
+    """Gives ctx.task.org's Entra ID provider a new client secret, proven, and retires the others."""
+    providers = ProvidersPage(ctx.tfc_page, ctx.tfc)
+    async with ctx.step("check_provider"):
+        card = await connected_provider(ctx, providers)
+    earlier = journaled_new_secret(ctx.journal, ctx.task.org)
+    held = earlier is not None and _provider_updated_after(ctx, earlier)
+    secrets: CertificatesSecretsPage | None = None
+    secret = None
+    async with ctx.step("generate_secret"):
+        if held:
+            new_key = earlier or ""
+            ctx.note(f"an earlier run put the secret {new_key} into Terraform Cloud: carrying on with it")
+        else:
+            secrets = await _open_secrets(ctx) if ctx.task.entra_via != "graph" else None
+            secret, new_key = await _new_secret(ctx, secrets)
+            if ctx.journal:
+                ctx.journal.record(ctx.task.org, "generate_secret", "progress", detail=f"{NEW_SECRET}{new_key}; "
+                                   f"expires ?")
+    if secret is not None:
+        async with ctx.step("update_provider"):
+            await update_provider(ctx, providers, card.name, secret)
+    async with ctx.step("reauthorize"):
+        await _reauthorize(ctx, providers, card.name)
+    async with ctx.step("retire_old_secret"):
+        retired = await _retire_others(ctx, secrets, new_key)
+        ctx.note(f"removed {retired} older client secret(s)" if retired else "no older client secret left")
+    await verify(ctx)
+
+
+def _provider_updated_after(ctx: FlowContext, key: str) -> bool:
+    """Whether the journal shows Terraform Cloud given the secret `key` (update_provider done after it)."""
+    seen = False
+    for event in ctx.journal.steps(ctx.task.org) if ctx.journal else []:
+        if event["step"] == "generate_secret" and (event["detail"] or "").startswith(NEW_SECRET + key):
+            seen = True
+        elif seen and event["step"] == "update_provider" and event["status"] == "done":
+            return True
+    return False
+
+
+async def _open_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
+    apps = AppRegistrationsPage(ctx.ado_page, ctx.azure)
+    await apps.open(ctx.settings.entra_url)
+    found = await apps.apps_named(ctx.task.app_name)
+    if len(found) != 1:
+        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
+    blade = await apps.open_app(found[0])
+    ctx.remember(app_id=found[0].client_id)
+    return await blade.open_certificates_and_secrets()
+
+
+async def _new_secret(ctx: FlowContext, secrets: CertificatesSecretsPage | None) -> tuple[Secret, str]:
+    if secrets is not None:
+        secret, key = await secrets.new_client_secret(secret_description())
+        await ctx.shot("entra-rotate-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
+    else:
+        async with Graph(ctx.settings) as graph:
+            app = await _graph_app(ctx, graph)
+            secret, answer = await graph.add_password(app["id"], secret_description())
+            key = answer.get("keyId", "")
+            ctx.remember(expires=(answer.get("endDateTime") or "")[:10])
+    ctx.note(f"added a client secret ({key})")
+    return secret, key
+
+
+async def _graph_app(ctx: FlowContext, graph: Graph) -> dict:
+    found = await graph.applications_named(ctx.task.app_name)
+    if len(found) != 1:
+        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
+    ctx.remember(app_id=found[0]["appId"])
+    return found[0]
+
+
+async def _reauthorize(ctx: FlowContext, providers: ProvidersPage, name: str) -> None:
+    if not providers.on_page():
+        await providers.open(ctx.settings.tfc_url, ctx.task.org)
+    await providers.reauthorize(name)
+    if not providers.on_page():  # at Microsoft: it may ask consent again, or come straight back
+        consent = ConsentPage(ctx.tfc_page, ctx.azure)
+        state = await consent.wait(start=origin(ctx.settings.tfc_url))
+        if state == "consent":
+            await consent.accept()
+        elif state != "returned":
+            raise FinalError(f"Microsoft refused the reauthorization: {await consent.error_text()}")
+    token_id = await providers.wait_connected(name)
+    ctx.remember(oauth_token_id=token_id)
+    ctx.note(f"reauthorized with the new client secret: {token_id}")
+
+
+async def _retire_others(ctx: FlowContext, secrets: CertificatesSecretsPage | None, keep: str) -> int:
+    """Removes every client secret of the app but `keep`; returns how many."""
+    if ctx.task.entra_via == "graph":
+        async with Graph(ctx.settings) as graph:
+            app = await _graph_app(ctx, graph)
+            others = [p["keyId"] for p in app.get("passwordCredentials", []) if p.get("keyId") != keep]
+            for key in others:
+                await graph.remove_password(app["id"], key)
+            return len(others)
+    if secrets is None:
+        secrets = await _open_secrets(ctx)
+    else:
+        await secrets.page.reload()
+        await secrets.wait()
+    others = [s.secret_id for s in await secrets.secrets() if s.secret_id != keep]
+    for key in others:
+        await secrets.delete(key)
+    await ctx.shot("entra-secret-rotated", ctx.ado_page, {"panel": secrets.panel})
+    return len(others)
