@@ -20,7 +20,8 @@ from .plan_run import PlanRun, resumed_result, run_plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rotate", help="give every organization's provider a new client secret (OAuth-app or Entra ID app route)",
+    p = sub.add_parser("rotate", help="give every organization's provider a new client secret (OAuth-app or "
+                                      "Entra ID app route)",
                        parents=[plan_options(), sites_options(), browser_options(), output_options("out/rotate")])
     p.set_defaults(handler=lambda args: rotate(PlanRun.from_args(args)))
 
