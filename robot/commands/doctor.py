@@ -14,14 +14,14 @@ from flows.doctor import diagnose
 
 from ..config import load_plan, load_settings
 from ..errors import BadInput
-from ..model import OrgResult, OrgTask, Settings
+from ..model import ROUTES, OrgResult, OrgTask, Settings
 from ..report import write_all
 from ..runner import RunOptions, run_orgs
 from .common import sandbox_options, settings_source, setup_logging, sites
 from .options import output_options, sites_options
 from .plan_run import org_names_in
 
-COLUMNS = ("ui", "vcs settings", "app registration", "app", "pat", "routes")
+COLUMNS = ("ui", "vcs settings", "app registration", "app", "pat", "entra", "routes")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        parents=[sites_options(), output_options("out/doctor")])
     p.add_argument("orgs_file", metavar="ORGS.yaml", nargs="?", help="the organizations (else --org)")
     p.add_argument("--org", action="append", default=[], help="a Terraform Cloud organization (repeatable)")
-    p.add_argument("--route", choices=("oauth-app", "pat"), default="oauth-app", help="with --org: the route to check")
+    p.add_argument("--route", choices=ROUTES, default="oauth-app", help="with --org: the route to check")
     p.add_argument("--azure-devops-organization", default="", help="with --org: the Azure DevOps organization")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(handler=doctor)
