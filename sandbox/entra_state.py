@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
+import random
 import secrets
 import time
 import uuid
@@ -143,7 +144,7 @@ class EntraState:
         self.lock = world.lock
         self.clock = _now  # tests may replace it (secret expiry)
         on = world.options.entra
-        rng = world.rng
+        rng = self.rng = random.Random(f"entra-{world.options.seed}")  # its own: the other sites' ids stay
         self.tenant_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.other_tenant_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.user_consent_allowed = "admin-consent" not in on
@@ -182,7 +183,7 @@ class EntraState:
         # service principals of the resource APIs (fixed per sandbox, derived from the tenant id)
         self.ado_sp_id = str(uuid.uuid5(uuid.UUID(self.tenant_id), "sp:" + ADO_RESOURCE_APP_ID))
         self.graph_sp_id = str(uuid.uuid5(uuid.UUID(self.tenant_id), "sp:" + GRAPH_RESOURCE_APP_ID))
-        # identity platform v2 in the browser (entra_consent.py): consent per scope, pages shown
+        # identity platform v2 in the browser (ms_entra.py): consent per scope, pages shown
         self.user_grants: dict[tuple[str, str], set[str]] = {}  # (app_id, user) -> Azure DevOps scopes consented
         self.admin_grants: dict[str, set[str]] = {}  # app_id -> scopes an admin consented to beyond the app's own
         self.pending_consents: dict[str, dict] = {}  # consent page id -> the request it answers
@@ -191,11 +192,15 @@ class EntraState:
         self.admin_approval_pages_shown = 0  # "Need admin approval" pages served
         self.consents_accepted = 0  # "Accept" pressed and consent granted (for oneself or the organization)
 
+    def _uuid(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
     # applications -----------------------------------------------------------------------------------
     def register(self, display_name: str, redirect_uri: str = "") -> Application:
         """A new app registration (the portal's "Register", Graph's POST /applications) with User.Read."""
         with self.lock:
-            app = Application(id=str(uuid.uuid4()), app_id=str(uuid.uuid4()), display_name=display_name,
+            app = Application(id=self._uuid(), app_id=self._uuid(), display_name=display_name,
                               created=self.clock(), redirect_uris=[redirect_uri] if redirect_uri else [],
                               required_resource_access=[{"resourceAppId": GRAPH_RESOURCE_APP_ID, "resourceAccess": [
                                   {"id": USER_READ_SCOPE_ID, "type": "Scope"}]}])
@@ -254,7 +259,7 @@ class EntraState:
         """The id of the app's service principal (enterprise application), made on first use."""
         with self.lock:
             if not app.service_principal_id:
-                app.service_principal_id = str(uuid.uuid4())
+                app.service_principal_id = self._uuid()
             return app.service_principal_id
 
     def app_of_service_principal(self, sp_id: str) -> Application | None:
@@ -311,7 +316,7 @@ class EntraState:
         with self.lock:
             start = self.clock()
             text = f"{secrets.token_hex(2)[:3]}8Q~{secrets.token_urlsafe(28)[:37]}"  # the shape Entra shows
-            cred = PasswordCredential(str(uuid.uuid4()), display_name, text, start, start + days * 86400)
+            cred = PasswordCredential(self._uuid(), display_name, text, start, start + days * 86400)
             app.passwords.append(cred)
             self.passwords_added += 1
             return cred
