@@ -97,7 +97,9 @@ async def preconditions(ctx: FlowContext) -> Preconditions:
         raise FinalError(f"{ctx.task.org}: the entra-app route needs the Azure DevOps organization name "
                          f"(azure_devops_organization)")
     settings = OrganizationSettings(ctx.ado_page, ctx.azure, ctx.settings.azure_devops_org_url, ado_org)
-    if not await settings.oauth_policy_on():
+    policy_on = await settings.oauth_policy_on()
+    await ctx.shot("entra-oauth-policy", ctx.ado_page, {"switch": settings.oauth_switch().first})
+    if not policy_on:
         raise FinalError(f"Azure DevOps organization {ado_org}: \"Third-party application access via OAuth\" is off: "
                          f"an organization administrator turns it on in Organization settings > Policies")
     directory = await settings.directory()

@@ -24,12 +24,27 @@ STILL_CSS = ("*, *::before, *::after { transition: none !important; animation: n
              "caret-color: transparent !important; }")
 
 
-# The docs page's six images (real-systems.md s.6): the manifest describes each of them, no other.
-DOC_IMAGE_NAMES = (
+# The docs pages' images (real-systems.md s.6 and 7.1): the manifest describes each of them, no other.
+# The seed page (the legacy Azure DevOps OAuth app) and today's page (a Microsoft Entra ID app).
+SEED_IMAGE_NAMES = (
     "azure-devops-services-create-application.png", "azure-devops-services-application-permissions.png",
     "azure-devops-services-add-vcs-provider.png", "azure-devops-services-create-provider.png",
     "azure-devops-services-connect-provider.png", "azure-devops-services-accept-terms.png",
 )
+ENTRA_IMAGE_NAMES = (
+    "azure-devops-services-entra-oauth-policy.png", "azure-devops-services-entra-provider-values.png",
+    "azure-devops-services-entra-register-application.png", "azure-devops-services-entra-application-permissions.png",
+    "azure-devops-services-entra-client-secret.png", "azure-devops-services-entra-setup-provider.png",
+    "azure-devops-services-entra-accept.png",
+)
+DOC_IMAGE_NAMES = SEED_IMAGE_NAMES + ENTRA_IMAGE_NAMES
+
+
+def docs_page_of(image: str) -> str:
+    """"seed" or "entra": which docs page (and so which run of the flow) an image belongs to."""
+    return "entra" if image in ENTRA_IMAGE_NAMES else "seed"
+
+
 # The flows' capture points and the parts each passes to `shot` (flows/*.py): what `frame` and
 # `highlight` may name. Keep in step with the flows; "page" (the viewport) is always allowed.
 STEP_PARTS: dict[str, tuple[str, ...]] = {
@@ -43,6 +58,14 @@ STEP_PARTS: dict[str, tuple[str, ...]] = {
     "connect-provider": ("card", "button"),
     "accept-terms": ("consent", "button"),
     "connected": ("card",),
+    "entra-oauth-policy": ("switch",),
+    "entra-setup-provider-values": ("values",),
+    "entra-register-application": ("form",),
+    "entra-api-permissions": ("panel",),
+    "entra-client-secret": ("panel",),
+    "entra-setup-provider": ("form", "button"),
+    "entra-consent": ("consent", "button"),
+    "entra-connected": ("card",),
 }
 DEFAULT_VIEWPORT = {"width": 1280, "height": 800}
 Part = Locator | Callable[[], Awaitable[Locator]]
@@ -142,7 +165,8 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
             raise BadInput(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_IMAGE_KEYS))}")
         name = str(entry.get("name", ""))
         if name not in DOC_IMAGE_NAMES:
-            raise BadInput(f"{where}.name: {name!r} is not one of the docs page's images: {', '.join(DOC_IMAGE_NAMES)}")
+            raise BadInput(f"{where}.name: {name!r} is not one of the docs pages' images: "
+                           f"{', '.join(DOC_IMAGE_NAMES)}")
         where = f"{path}: {name}"
         step = entry.get("step")
         if step not in STEP_PARTS:
@@ -181,7 +205,7 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
         raise BadInput(f"{path}: {twice[0]} appears twice")
     missing = [n for n in DOC_IMAGE_NAMES if n not in names]
     if missing:
-        raise BadInput(f"{path}: no entry for {', '.join(missing)}: the docs page shows all six images")
+        raise BadInput(f"{path}: no entry for {', '.join(missing)}: the docs pages show every one of them")
     return Manifest(viewport, scale, tuple(images), float(threshold), max_diff)
 
 

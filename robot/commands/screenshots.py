@@ -1,7 +1,9 @@
-"""`vcs-robot screenshots`: regenerate the docs page's six images and compare them with the baselines.
+"""`vcs-robot screenshots`: regenerate the docs pages' images and compare them with the baselines.
 
-Runs the docs flow for one organization (on a fresh sandbox with `--sandbox`), writes the images the
-manifest (robot/data/manifest.yaml, also screenshots/manifest.yaml) describes, then per image:
+Runs the docs flow for one organization per docs page (on a fresh sandbox with `--sandbox`): the seed page
+(the legacy Azure DevOps OAuth app, route oauth-app) and today's page (a Microsoft Entra ID app, route
+entra-app, on today's Terraform Cloud UI); writes the images the manifest (robot/data/manifest.yaml, also
+screenshots/manifest.yaml) describes, then per image:
 - without `--update`: a pixelmatch diff against the committed baseline in screenshots/; on a
   difference it writes actual / expected / diff images and an HTML page showing them side by side,
   and exits 1;
@@ -32,7 +34,7 @@ from flows.docs_page import connect_org
 from sandbox.server import SITES, Sandbox
 from sandbox.world import SandboxOptions
 
-from ..capture import load_manifest
+from ..capture import docs_page_of, load_manifest
 from ..config import load_settings
 from ..docs_images import compare_all, write_docs_page
 from ..errors import BadInput
@@ -46,6 +48,10 @@ log = logging.getLogger("vcs_robot")
 # The committed baselines: screenshots/ of a checkout (pass --baselines elsewhere).
 BASELINES = Path(__file__).resolve().parents[2] / "screenshots"
 SANDBOX_ORG = "example-org-1"
+SANDBOX_ADO_ORG = "contoso-sandbox"
+# per docs page: the sandbox it runs on and the org's route
+PAGES = {"seed": ({}, {"route": "oauth-app"}),
+         "entra": ({"tfc_ui": "wizard", "tfc_ado_form": "entra"}, {"route": "entra-app"})}
 SANDBOX_SEED = 4  # any fixed number; changing it changes every GUID in the images
 PORT_BASES = (18400, 18420, 18440, 18460)  # first choice keeps the URLs of the committed images
 
@@ -57,6 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", metavar="NAME", help="only this image (file name, with or without .png)")
     p.add_argument("--update", action="store_true", help="accept the new images as the baselines")
     p.add_argument("--org", default=None, help=f"organization to run the flow for (sandbox: {SANDBOX_ORG})")
+    p.add_argument("--azure-devops-organization", default=None,
+                   help=f"today's page (entra-app route): the Azure DevOps organization (sandbox: {SANDBOX_ADO_ORG})")
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--baselines", default=str(BASELINES), help="folder of the committed images (default screenshots/)")
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
@@ -78,13 +86,13 @@ def _ports_free(host: str, ports: list[int]) -> bool:
 
 
 def start_reproducible_sandbox(drift: set[str] | None = None, sign_in: frozenset[str] = frozenset(),
-                               ) -> tuple[Sandbox, bool]:
+                               **options: str) -> tuple[Sandbox, bool]:
     """A fresh sandbox that renders the same pages every time: fixed seed and ports, no random delays.
 
     Returns (sandbox, fixed) where `fixed` is False when the usual ports were busy (the images then
     show other URLs than the committed ones)."""
     sandbox_options = SandboxOptions(seed=SANDBOX_SEED, render_delay_ms=(0, 0), drift=set(drift or ()),
-                                     sign_in=sign_in)
+                                     sign_in=sign_in, **options)  # type: ignore[arg-type]
     for n, base in enumerate(PORT_BASES):
         ports = {key: base + i for i, key in enumerate(SITES)}
         if not _ports_free(sandbox_options.host, list(ports.values())):
@@ -102,16 +110,16 @@ def start_reproducible_sandbox(drift: set[str] | None = None, sign_in: frozenset
     raise BadInput(f"no free ports for the sandbox at {', '.join(map(str, PORT_BASES))} (+0..3): stop what uses them")
 
 
-def run_flow(settings: Settings, org: str, out: Path, headless: bool = True) -> Path:
-    """Runs the docs flow for `org` and returns the folder holding its docs images."""
+def run_flow(settings: Settings, task: OrgTask, out: Path, headless: bool = True) -> Path:
+    """Runs the docs flow for `task` and returns the folder holding its docs images."""
     run_dir = out / "run"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run = RunOptions(out=run_dir, flow=connect_org, headless=headless, step_screenshots=False, doc_images=True,
                      attempts=1)
-    [result] = asyncio.run(run_orgs([(OrgTask(org), settings)], run))
+    [result] = asyncio.run(run_orgs([(task, settings)], run))
     if result.status != "connected":
-        raise FlowFailed(f"the docs flow for {org} failed: {result.error}")
+        raise FlowFailed(f"the docs flow for {task.org} ({task.route}) failed: {result.error}")
     return run_dir / "docs"
 
 
@@ -120,6 +128,29 @@ class FlowFailed(Exception):
 
 
 # ---- the command ---------------------------------------------------------------------------------
+def _run_page(args: argparse.Namespace, docs_page: str, org: str, out: Path) -> tuple[Path, bool]:
+    """Runs the flow of one docs page (on a fresh sandbox with --sandbox); returns where its images are and
+    whether the sandbox had its usual ports."""
+    sandbox_options, route = PAGES[docs_page]
+    ado_org = args.azure_devops_organization or (SANDBOX_ADO_ORG if args.sandbox else "")
+    if docs_page == "entra" and not ado_org:
+        raise BadInput("today's page (entra-app route) needs --azure-devops-organization NAME")
+    task = OrgTask(org, route=route["route"], azure_devops_organization=ado_org)
+    sandbox, fixed = None, False
+    try:
+        if args.sandbox:
+            shutil.rmtree(out / ".state", ignore_errors=True)  # a former sandbox's sessions
+            sandbox, fixed = start_reproducible_sandbox(set(args.drift), frozenset(args.sign_in), **sandbox_options)
+        settings = load_settings(**settings_source(sandbox.env() if sandbox else None, out, args.headed))
+        where = " on a fresh sandbox" if sandbox else ""
+        print(f"Running the docs flow ({task.route}) for {org}{where}...", flush=True)
+        return run_flow(settings, task, out, headless=not args.headed), fixed
+    finally:
+        if sandbox:
+            sandbox.stop()
+
+
+
 def screenshots(args: argparse.Namespace) -> int:
     out = Path(args.out)
     manifest = load_manifest()
@@ -135,34 +166,27 @@ def screenshots(args: argparse.Namespace) -> int:
     setup_logging(out, args.verbose)
     baselines = Path(args.baselines)
     started = time.perf_counter()
-    sandbox, fixed = None, False
-    try:
-        if args.sandbox:
-            shutil.rmtree(out / ".state", ignore_errors=True)  # a former sandbox's sessions
-            sandbox, fixed = start_reproducible_sandbox(set(args.drift), frozenset(args.sign_in))
-        settings = load_settings(**settings_source(sandbox.env() if sandbox else None, out, args.headed))
-        print(f"Running the docs flow for {org}{' on a fresh sandbox' if sandbox else ''}...", flush=True)
-        try:
-            produced = run_flow(settings, org, out, headless=not args.headed)
-        except FlowFailed as e:
-            print(f"vcs-robot screenshots: {e}", file=sys.stderr)
-            return 1
-    finally:
-        if sandbox:
-            sandbox.stop()
     images = out / "images"
     if images.exists():
         shutil.rmtree(images)
     images.mkdir(parents=True)
-    fresh = {}
-    for name in [i.name for i in manifest.images]:
-        src = produced / name
-        if not src.exists():
-            print(f"vcs-robot screenshots: the flow produced no {name} (is its step reached?)", file=sys.stderr)
+    fresh, fixed = {}, True
+    for docs_page in PAGES:
+        wanted = [n for n in names if docs_page_of(n) == docs_page]
+        if not wanted:
+            continue
+        try:
+            produced, on_fixed_ports = _run_page(args, docs_page, org, out / docs_page)
+        except FlowFailed as e:
+            print(f"vcs-robot screenshots: {e}", file=sys.stderr)
             return 1
-        shutil.copyfile(src, images / name)
-        if name in names:
-            fresh[name] = images / name
+        fixed = fixed and on_fixed_ports
+        for name in wanted:
+            src = produced / name
+            if not src.exists():
+                print(f"vcs-robot screenshots: the flow produced no {name} (is its step reached?)", file=sys.stderr)
+                return 1
+            fresh[name] = shutil.copyfile(src, images / name)
     page = write_docs_page(out, manifest)
     seconds = time.perf_counter() - started
     if args.update:

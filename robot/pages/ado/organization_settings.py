@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
 from ...errors import DriftError
 from ...identity import Identity
@@ -58,12 +58,15 @@ class OrganizationSettings:
         raise DriftError(SITE, where.page, "open", f'"{ready}"', [f'switch or heading~"{ready}"'],
                          plain_url(self.page.url))
 
+    def oauth_switch(self) -> Locator:
+        p = self.page
+        return p.get_by_role("switch", name=names(*OAUTH_POLICY)).or_(
+            p.get_by_role("checkbox", name=names(*OAUTH_POLICY))).filter(visible=True)
+
     async def oauth_policy_on(self) -> bool:
         """Whether "Third-party application access via OAuth" is on."""
         await self._open(POLICIES_PATH, POLICIES, OAUTH_POLICY[0])
-        switch = self.page.get_by_role("switch", name=names(*OAUTH_POLICY)).filter(visible=True)
-        if not await switch.count():
-            switch = self.page.get_by_role("checkbox", name=names(*OAUTH_POLICY)).filter(visible=True)
+        switch = self.oauth_switch()
         if not await switch.count():
             raise DriftError(SITE, POLICIES.page, "read", f'the "{OAUTH_POLICY[0]}" switch',
                              [f'switch~"{OAUTH_POLICY[0]}"', f'checkbox~"{OAUTH_POLICY[0]}"'], plain_url(self.page.url))
