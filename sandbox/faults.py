@@ -19,6 +19,10 @@ Faults (each a share 0..1 of the requests it applies to, with an optional `max` 
   revert_callback_once  (a switch, not a share) see ado_oauth.py
 page_5xx, slow and connection_reset also apply to HCP's sign-in site when named (`sites: [hcp]`); by
 default they leave it alone (the sites above were the plan's whole world before HCP-linked sign-in).
+Likewise, only when named: the Entra admin center (`entra`: page_5xx on a page load, slow, connection_reset),
+Microsoft Graph (`graph`: page_5xx answers any request 503 serviceNotAvailable, api_429 429 TooManyRequests,
+both in Graph's error shape with Retry-After) and the token endpoint programs use (`authority`: page_5xx and
+token_5xx answer 503 AADSTS90033 in the identity platform's shape).
 
 Every fault answers before the site's handler runs (session_expiry and second_totp change only the session),
 so a faulted request never leaves the sandbox's own state half-done. Decisions come from one
@@ -51,11 +55,12 @@ from aiohttp import web
 
 from robot.errors import BadInput
 
-from . import ado_oauth, ado_session, tfc_common
+from . import ado_oauth, ado_session, authority, graph, tfc_common
 from .tfc_api import JSONAPI, RATE_LIMITED
 
 SITES = ("login", "aex", "vssps", "tfc")  # where the faults apply by default
-ALL_SITES = (*SITES, "hcp")  # hcp (HCP's sign-in) only when a fault names it: sites: [hcp]
+ALL_SITES = (*SITES, "hcp", "entra", "graph", "authority")  # these four only when a fault names them
+API_SITES = ("graph", "authority")  # every request is an API call: page_5xx answers them all, in their shape
 KINDS = ("page_5xx", "slow", "session_expiry", "second_totp", "api_429", "token_5xx", "connection_reset")
 SWITCHES = ("revert_callback_once",)
 SETTINGS = ("seed", "slow_ms")
@@ -67,12 +72,12 @@ ALLOWED_SITES = {
     "slow": ALL_SITES,
     "session_expiry": ("tfc", "aex", "vssps"),
     "second_totp": ("tfc",),
-    "api_429": ("tfc",),
-    "token_5xx": ("vssps",),
+    "api_429": ("tfc", "graph"),
+    "token_5xx": ("vssps", "authority"),
     "connection_reset": ALL_SITES,
 }
 DEFAULT_SITES = {**ALLOWED_SITES, "page_5xx": SITES, "slow": SITES, "connection_reset": SITES,
-                 "session_expiry": ("tfc", "aex")}
+                 "session_expiry": ("tfc", "aex"), "api_429": ("tfc",), "token_5xx": ("vssps",)}
 DEFAULT_SLOW_MS = 1500
 MAX_SLOW_MS = 120_000
 RETRY_ECHO_S = 0.2  # Chromium resends a request once, at once, when a reused keep-alive connection breaks
@@ -353,10 +358,13 @@ class FaultInjector:
 # which requests -------------------------------------------------------------
 def is_api(site: str, request: web.Request) -> bool:
     path = request.path
-    return (site == "tfc" and path.startswith("/api/")) or (site == "vssps" and path.startswith("/_apis/"))
+    return (site == "tfc" and path.startswith("/api/")) or (site == "vssps" and path.startswith("/_apis/")) or (
+        site in API_SITES)
 
 
 def is_token(site: str, request: web.Request) -> bool:
+    if site == "authority":
+        return request.method == "POST" and request.path.endswith("/oauth2/v2.0/token")
     return site == "vssps" and request.method == "POST" and request.path == "/oauth2/token"
 
 
@@ -383,7 +391,17 @@ _ERROR_PAGES = {
               "We're sorry, something went wrong. AADSTS90033: A transient error has occurred. Please try again."),
     "hcp": ("Sign in | HCP", "Service Unavailable",
             "HashiCorp Cloud Platform is temporarily unavailable (503 Service Unavailable). Please try again later."),
+    "entra": ("Microsoft Entra admin center", "Service Unavailable",
+              "We're sorry, something went wrong. The Microsoft Entra admin center is temporarily unavailable; "
+              "please try again later."),
 }
+
+
+def api_fault(site: str, request: web.Request, kind: str) -> web.Response:
+    """An injected fault on a site programs call (graph, authority), in that site's own error shape."""
+    if site == "graph":
+        return graph.fault_response(request, kind, FAULT_HEADER)
+    return authority.aad_error(90033, status=503, headers={"Retry-After": "2", FAULT_HEADER: kind})
 
 
 def error_page(site: str) -> web.Response:
@@ -469,10 +487,16 @@ def middleware(world, site: str):
             await asyncio.sleep(plan.slow_ms / 1000)
         if page and injector.fire("page_5xx", site):
             return error_page(site)
+        if site in API_SITES and injector.fire("page_5xx", site):
+            return api_fault(site, request, "page_5xx")
         if is_api(site, request) and site == "tfc" and injector.fire("api_429", site):
             return web.Response(text=json.dumps(RATE_LIMITED), status=429, content_type=JSONAPI,
                                 headers={FAULT_HEADER: "api_429"})
+        if site == "graph" and injector.fire("api_429", site):
+            return api_fault(site, request, "api_429")
         if is_token(site, request) and injector.fire("token_5xx", site):
+            if site == "authority":
+                return api_fault(site, request, "token_5xx")
             return web.json_response(TOKEN_ERROR, status=500, headers={FAULT_HEADER: "token_5xx"})
         if page and request.method == "GET":
             if _signed_in(site, world, request) and injector.fire("session_expiry", site):
