@@ -78,7 +78,8 @@ async def authorize(request: web.Request) -> web.Response:
     return _sign_in_page(request, client_id, redirect_uri, state)
 
 
-def _sign_in_page(request: web.Request, client_id: str, redirect_uri: str, state: str, resume: str = "") -> web.Response:
+def _sign_in_page(request: web.Request, client_id: str, redirect_uri: str, state: str,
+                  resume: str = "") -> web.Response:
     """A new sign-in page; when it ends, the browser goes to `redirect_uri` with a code, or to `resume`."""
     world = world_of(request)
     azure = world.azure

@@ -283,7 +283,8 @@ async def edit_provider_page(request: web.Request) -> web.Response:
         return not_found(request, session)
     return page(request, "tfc_edit_vcs_provider.html", session=session, org=org,
                  orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
-                 current="version-control", client=client, values={"name": client.name, "key": client.key},
+                 current="version-control", client=client, values={"name": client.name, "key": client.key,
+                                                                   "tenant_id": client.tenant_id or ""},
                  errors=[], title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
 
 
@@ -297,13 +298,20 @@ async def edit_provider_submit(request: web.Request) -> web.Response:
     name = str(form.get("oauth_client[name]", "")).strip()
     key = str(form.get("oauth_client[key]", "")).strip()
     secret = str(form.get("oauth_client[secret]", "")).strip()
-    errors = validate(client.service_provider, key, secret, secret_required=False)
+    tenant_id = None
+    if client.tenant_id:  # a Microsoft Entra ID app (tfc_wizard.py)
+        key = str(form.get("oauth_client[client_id]", "")).strip()
+        tenant_id = str(form.get("oauth_client[tenant_id]", "")).strip()
+        errors = wizard.validate_entra(key, tenant_id, secret, secret_required=False)
+    else:
+        errors = validate(client.service_provider, key, secret, secret_required=False)
     if errors:
         return page(request, "tfc_edit_vcs_provider.html", session=session, status=422, org=org,
                      orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
-                     current="version-control", client=client, values={"name": name, "key": key},
+                     current="version-control", client=client, values={"name": name, "key": key,
+                                                                       "tenant_id": tenant_id or ""},
                      errors=errors, title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
-    state_of(request).update_client(client, name=name, key=key, secret=secret or None)
+    state_of(request).update_client(client, name=name, key=key, secret=secret or None, tenant_id=tenant_id)
     session.flash.append(("notice", MESSAGES["updated"]))
     return redirect(_vcs_path(org.name))
 
@@ -327,6 +335,8 @@ async def connect(request: web.Request) -> web.Response:
     org = client and state.organization(client.organization, username)
     if not client or not org or request.query.get("organization_id") != str(org.id):
         return not_found(request, session)
+    if client.tenant_id:  # a Microsoft Entra ID app: Microsoft's v2 authorize
+        return redirect(wizard.entra_authorize_url(world_of(request), client, state.new_state(client, org.name)))
     vssps = world_of(request).urls["vssps"]
     query = (f"client_id={quote(client.key, safe='')}&response_type=Assertion"
              f"&state={state.new_state(client, org.name)}&scope={quote(ADO_SCOPES, safe='')}"
@@ -395,12 +405,17 @@ async def callback(request: web.Request) -> web.Response:
     error = request.query.get("error")
     if error:
         description = request.query.get("error_description")
-        session.flash.append(("alert", MESSAGES["provider_error"].format(
-            error=f"{error}: {description}" if description else error)))
+        session.flash.append(("alert", wizard.entra_error_message(error, description) if client.tenant_id else
+                              MESSAGES["provider_error"].format(error=f"{error}: {description}" if description
+                                                                else error)))
         return back
     code = request.query.get("code", "")
     try:
-        body, user = await _exchange_code(world, client, code, state.callback_url(client))
+        body, user = (wizard.entra_redeem(world, client, code) if client.tenant_id
+                      else await _exchange_code(world, client, code, state.callback_url(client)))
+    except wizard.EntraRefused as e:
+        session.flash.append(("alert", str(e)))
+        return back
     except ProviderError as e:
         session.flash.append(("alert", MESSAGES["provider_error"].format(error=str(e))))
         return back

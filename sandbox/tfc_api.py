@@ -83,6 +83,7 @@ def _client_json(request, client: OAuthClient) -> dict:
             "rsa-public-key": None,
             "organization-scoped": client.organization_scoped,
             "ado-org-name": client.ado_org_name,
+            "ado-tenant-id": client.tenant_id,  # a Microsoft Entra ID app's Directory (tenant) ID, else null
         },
         "relationships": {
             "organization": {"data": {"id": client.organization, "type": "organizations"},
@@ -174,7 +175,7 @@ async def update_client(request):
     state = _state(request)
     changes = {"name": attrs.get("name"), "key": attrs.get("key"), "secret": attrs.get("secret"),
                "http_url": attrs.get("http-url"), "api_url": attrs.get("api-url"),
-               "ado_org_name": attrs.get("ado-org-name")}
+               "ado_org_name": attrs.get("ado-org-name"), "tenant_id": attrs.get("ado-tenant-id")}
     if "organization-scoped" in attrs:
         changes["organization_scoped"] = bool(attrs["organization-scoped"])
     state.update_client(client, **changes)

@@ -72,6 +72,7 @@ class OAuthClient:
     created_at: str
     token: OAuthToken | None = None
     ado_org_name: str | None = None
+    tenant_id: str | None = None  # a Microsoft Entra ID app's Directory (tenant) ID (its key: the client ID)
     organization_scoped: bool = True
     states: dict = field(default_factory=dict)  # pending authorizations: state -> organization name
 

@@ -21,15 +21,27 @@ Pages (all under /app/<org>/settings/):
                                        "Skip and Finish" (back to the list)
 After the first successful OAuth callback of a client the browser lands on its Advanced Settings page;
 a reauthorization (the client had a token already) returns to the list.
+
+Microsoft Entra ID app (SandboxOptions.tfc_ado_form "entra" or "both"; "app-id", the default, is the form
+above unchanged): "Set up provider" for Azure DevOps Services asks Application (client) ID, Directory (tenant)
+ID and Client Secret (tfc_wizard_setup_entra.html; with "both" a radio group "Application type" chooses
+between it and the App ID form). "Connect and continue" saves the client (key: the client ID, `tenant_id`)
+and the connect path sends the browser to Microsoft's v2 authorize (`entra_authorize_url`); the callback
+redeems the code server to server with the client secret (`entra_redeem`, ms_entra.token_answer), then goes
+on as for any client. Refusals show as a flash alert (ENTRA_MESSAGES).
 """
 from __future__ import annotations
 
+from urllib.parse import quote, urlencode
+
 from aiohttp import web
 
+from . import ms_entra
 from .common import world_of
+from .entra_state import ADO_RESOURCE_APP_ID
+from .tfc_common import GUID, client_of, not_found, org_or_404, page, redirect, signed_in_user, validate
 from .tfc_common import MESSAGES as TFC_MESSAGES
-from .tfc_common import client_of, not_found, org_or_404, page, redirect, signed_in_user, validate
-from .tfc_state import SERVICE_PROVIDERS, OAuthClient
+from .tfc_state import ADO_SERVICES, SERVICE_PROVIDERS, OAuthClient
 
 BRAND = "HCP Terraform"
 COMPANY_NAME = "HashiCorp"
@@ -61,6 +73,21 @@ MESSAGES = {
     "scope_updated": "VCS provider updated",
     "ssh_added": "SSH key added",
     "ssh_invalid": "SSH Key must be a private key in PEM format",
+}
+# the Microsoft Entra ID app form (tfc_ado_form "entra" / "both")
+APP_TYPE_LABEL = "Application type"
+APP_TYPES = (("entra", "Microsoft Entra ID app"), ("app-id", "Azure DevOps OAuth app (deprecated)"))
+ENTRA_LABELS = {"name": "Name", "key": "Application (client) ID", "tenant_id": "Directory (tenant) ID",
+                "secret": "Client Secret"}
+ENTRA_SCOPES = " ".join(f"{ADO_RESOURCE_APP_ID}/{s}" for s in ("vso.code", "vso.code_status")) + " offline_access"
+ENTRA_MESSAGES = {
+    "guid": "Must be a valid GUID",  # next to the field; the alert above the form: "<label>: <message>"
+    "blank": "Can't be blank",
+    "secret": "Azure DevOps Services could not be connected: the client secret is invalid or expired. "
+              "Update the VCS provider's client secret.",
+    "denied": "Azure DevOps Services could not be connected: Microsoft Entra ID did not grant the authorization. "
+              "{description}",
+    "error": "Azure DevOps Services could not be connected: Microsoft Entra ID returned an error: {error}",
 }
 
 
@@ -130,7 +157,7 @@ async def providers_page(request: web.Request) -> web.Response:
     cards = [{"client": c, "status": status_of(c), "callback_url": state.callback_url(c),
               "connect_path": state.connect_path(c), "setup_path": client_path(c, "setup")} for c in clients]
     return page(request, "tfc_wizard_providers.html", session=session, title=_title("VCS Providers", org),
-                   cards=cards, **_base(request, org, username))
+                   cards=cards, entra_app_type=APP_TYPES[0][1], **_base(request, org, username))
 
 
 async def choose_page(request: web.Request) -> web.Response:
@@ -193,6 +220,10 @@ def _setup_response(request, session, org, username, client, values=None, errors
 async def setup_page(request: web.Request, session, username, org, client) -> web.Response:
     if client.token:  # finished already
         return redirect(_list_path(org.name))
+    if offers_entra(world_of(request), client):
+        legacy = bool(client.key) and not client.tenant_id  # a legacy app's client, back to finish its setup
+        return _entra_setup_response(request, session, org, username, client, "app-id" if legacy else "entra",
+                                     {"name": client.name, "key": client.key, "tenant_id": client.tenant_id or ""})
     return _setup_response(request, session, org, username, client, values={"name": client.name,
                                                                             "key": client.key})
 
@@ -201,6 +232,8 @@ async def setup_page(request: web.Request, session, username, org, client) -> we
 async def setup_submit(request: web.Request, session, username, org, client) -> web.Response:
     """"Connect and continue": saves the client, then straight to the provider's authorize page."""
     form = await request.post()
+    if offers_entra(world_of(request), client):
+        return _entra_setup_submit(request, session, username, org, client, form)
     name = str(form.get("oauth_client[name]", "")).strip()
     key = str(form.get("oauth_client[key]", "")).strip()
     secret = str(form.get("oauth_client[secret]", "")).strip()
@@ -211,6 +244,97 @@ async def setup_submit(request: web.Request, session, username, org, client) -> 
     state = world_of(request).tfc
     state.update_client(client, name=name, key=key, secret=secret)
     return redirect(state.connect_path(client))
+
+
+# the Microsoft Entra ID app form ------------------------------------------------------------------
+def offers_entra(world, client: OAuthClient) -> bool:
+    """The Set up provider page shows the Entra form (alone or with the App ID form) for this client."""
+    return world.options.tfc_ado_form != "app-id" and client.service_provider == ADO_SERVICES
+
+
+def validate_entra(key: str, tenant_id: str, secret: str, secret_required: bool = True) -> list[tuple[str, str]]:
+    """(field, "<label>: <message>") per problem; the field shows the message after the colon."""
+    errors = []
+    for name, value in (("key", key), ("tenant_id", tenant_id)):
+        if not GUID.match(value):
+            errors.append((name, f"{ENTRA_LABELS[name]}: {ENTRA_MESSAGES['guid']}"))
+    if secret_required and not secret:
+        errors.append(("secret", f"{ENTRA_LABELS['secret']}: {ENTRA_MESSAGES['blank']}"))
+    return errors
+
+
+def _entra_setup_response(request, session, org, username, client, app_type="entra", values=None, errors=(),
+                          status=200):
+    world = world_of(request)
+    both = world.options.tfc_ado_form == "both"
+    entra_values = [("entra-application-name", "Application Name", APPLICATION_NAME.format(org=org.name)),
+                    ("redirect-uri", "Redirect URI", world.tfc.callback_url(client))]
+    return page(request, "tfc_wizard_setup_entra.html", session=session, status=status,
+                title=_title("Add VCS Provider", org), client=client, step=2, both=both,
+                app_type=app_type if both else "entra", app_types=APP_TYPES, app_type_label=APP_TYPE_LABEL,
+                entra_values=entra_values, copy_values=_setup_values(request, org, client), labels=ENTRA_LABELS,
+                values=values or {"name": client.name}, errors=list(errors),
+                pat_path=client_path(client, "personal-access-token"), **_base(request, org, username))
+
+
+def _entra_setup_submit(request, session, username, org, client, form) -> web.Response:
+    """"Connect and continue" of the Entra form (or, with "both", of the App ID form chosen instead)."""
+    state = world_of(request).tfc
+    both = world_of(request).options.tfc_ado_form == "both"
+    app_type = str(form.get("oauth_client[app_type]", "entra")) if both else "entra"
+    name = str(form.get("oauth_client[name]", "")).strip()
+    secret = str(form.get("oauth_client[secret]", "")).strip()
+    if app_type == "app-id":
+        key = str(form.get("oauth_client[key]", "")).strip()
+        errors = validate(client.service_provider, key, secret)
+        if errors:
+            return _entra_setup_response(request, session, org, username, client, "app-id",
+                                         {"name": name, "key": key}, errors, status=422)
+        with state.lock:
+            client.tenant_id = None
+        state.update_client(client, name=name, key=key, secret=secret)
+        return redirect(state.connect_path(client))
+    key = str(form.get("oauth_client[client_id]", "")).strip()
+    tenant_id = str(form.get("oauth_client[tenant_id]", "")).strip()
+    errors = validate_entra(key, tenant_id, secret)
+    if errors:
+        return _entra_setup_response(request, session, org, username, client, "entra",
+                                     {"name": name, "key": key, "tenant_id": tenant_id}, errors, status=422)
+    state.update_client(client, name=name, key=key, secret=secret, tenant_id=tenant_id)
+    return redirect(state.connect_path(client))
+
+
+def entra_authorize_url(world, client: OAuthClient, state: str) -> str:
+    """Microsoft identity platform v2 authorize for an Entra client (Connect and continue, Reauthorize)."""
+    query = urlencode({"client_id": client.key, "response_type": "code",
+                       "redirect_uri": world.tfc.callback_url(client), "response_mode": "query",
+                       "scope": ENTRA_SCOPES, "state": state}, quote_via=quote)
+    return f"{world.urls['login']}/{quote(client.tenant_id or '', safe='')}/oauth2/v2.0/authorize?{query}"
+
+
+class EntraRefused(Exception):
+    """The code could not be redeemed; the message is what Terraform Cloud shows (ENTRA_MESSAGES)."""
+
+
+def entra_redeem(world, client: OAuthClient, code: str) -> tuple[dict, str]:
+    """Server to server: the code for tokens at Microsoft's v2 token endpoint with the client's secret
+    (in-process, ms_entra.token_answer), and the user they were issued for. EntraRefused when refused."""
+    status, body = ms_entra.token_answer(world, client.tenant_id or "", {
+        "grant_type": "authorization_code", "client_id": client.key, "client_secret": client.secret,
+        "code": code, "redirect_uri": world.tfc.callback_url(client), "scope": ENTRA_SCOPES})
+    if status != 200 or not body.get("access_token"):
+        if body.get("error") == "invalid_client":
+            raise EntraRefused(ENTRA_MESSAGES["secret"])
+        description = str(body.get("error_description", "")).split(" Trace ID:")[0]
+        raise EntraRefused(ENTRA_MESSAGES["error"].format(error=f"{body.get('error')}: {description}"))
+    return body, world.entra.token_user(body["access_token"]) or ""
+
+
+def entra_error_message(error: str, description: str | None) -> str:
+    """What Terraform Cloud shows when Microsoft sent the browser back with `error` (and its description)."""
+    if error == "access_denied":
+        return ENTRA_MESSAGES["denied"].format(description=description or error).strip()
+    return ENTRA_MESSAGES["error"].format(error=f"{error}: {description}" if description else error)
 
 
 def _pat_response(request, session, org, username, client, values=None, errors=(), status=200):
