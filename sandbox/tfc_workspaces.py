@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,7 +49,6 @@ from .tfc_state import ADO_SERVICES, OAuthClient, now_iso
 
 ROUTES = ("oauth-app", "entra", "pat", "global-pat")
 DYING_ROUTES = ("oauth-app", "global-pat")
-TENANT_FIELDS = ("tenant_id", "tenant", "directory_id")  # the Entra client's tenant, however OAuthClient names it
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 UI_PAGE_SIZE = 20
 ADO_IDENTIFIER = re.compile(r"^(?P<org>[^/\s]+)/(?P<project>[^/\s]+)/_git/(?P<repo>[^/\s]+)$")
@@ -252,7 +251,7 @@ class WorkspacesState:
                 tfc.set_token(client, user, f"sandbox-oauth-{client.id}", "refresh", expires_in=3599)
             elif route == "entra":
                 client = tfc.add_client(org, name or default_names[route], world.new_uuid(), "entra-secret")
-                setattr(client, self._tenant_field(), tenant or world.new_uuid())
+                tfc.update_client(client, tenant_id=tenant or world.new_uuid())
                 tfc.set_token(client, user, f"sandbox-entra-{client.id}", "refresh", expires_in=3599)
             else:
                 client = tfc.add_client(org, name or default_names[route], "", "")
@@ -261,11 +260,6 @@ class WorkspacesState:
                 if route == "global-pat":
                     self.global_pat_tokens.add(token.id)
             return client
-
-    @staticmethod
-    def _tenant_field() -> str:
-        names = {f.name for f in fields(OAuthClient)}
-        return next((n for n in TENANT_FIELDS if n in names), TENANT_FIELDS[0])
 
     def _fix_callbacks(self) -> None:
         """The seeded OAuth apps' callback URLs, once the Terraform Cloud site has its URL."""
@@ -280,7 +274,7 @@ class WorkspacesState:
         """The route a client is on: "oauth-app", "entra", "pat" or "global-pat"."""
         if client.ado_org_name:
             return "global-pat" if self._global_pat(client) else "pat"
-        if any(getattr(client, name, None) for name in TENANT_FIELDS):
+        if client.tenant_id:
             return "entra"
         return "oauth-app"
 
@@ -407,6 +401,18 @@ class WorkspacesState:
             everything: list[VcsBacked] = [*self.workspaces.values(), *self.modules.values(),
                                            *self.policy_sets.values()]
             return [o for o in everything if o.oauth_token_id == token_id]
+
+    def on_routes(self, org: str, routes: tuple[str, ...] = DYING_ROUTES) -> list[VcsBacked]:
+        """Everything of `org` (workspaces, modules, policy sets) connected through a client on one of `routes`
+        (default: the dying ones, what `migrate` must move)."""
+        with self.lock:
+            everything: list[VcsBacked] = [*self.workspaces_of(org), *self.modules_of(org), *self.policy_sets_of(org)]
+            out = []
+            for item in everything:
+                client = self._client_of(item.vcs_repo) if item.vcs_repo else None
+                if client and self.route_of(client) in routes:
+                    out.append(item)
+            return out
 
     def moves_of(self, item_id: str) -> list[TokenChange]:
         with self.lock:

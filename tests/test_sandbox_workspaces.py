@@ -180,6 +180,7 @@ def test_patch_moves_a_workspace_once_and_keeps_everything_else(tfc):
         attrs.pop("updated-at")
     assert new == old  # branch, submodules, tags regex, working directory, triggers, tags, webhook: all kept
     assert ws.token_changes == 1 and not ws.ever_disconnected and ws.writes == 1
+    assert state.on_routes(ORG) == [] and state.on_routes(ORG, ("entra",)) == [ws]
     [move] = state.history
     assert (move.kind, move.id, move.before, move.after, move.via) == (
         "workspaces", ws.id, world.legacy.token.id, entra.token.id, "api")
@@ -354,6 +355,7 @@ def test_deleting_the_old_provider_detaches_what_still_uses_it(tfc):
     policy_set = state.add_policy_set(ORG, "baseline", legacy)
     entra = state.add_provider(ORG, "entra")
     assert patch_ws(world, moved.id, {"vcs-repo": {"oauth-token-id": entra.token.id}})[0] == 200
+    assert {i.id for i in state.on_routes(ORG)} == {w.id for w in left} | {module.id, policy_set.id}
     assert api(world, "DELETE", f"/oauth-clients/{world.legacy.id}")[0] == 204
     for ws in left:  # a careless migration: these lost their repository
         attrs = api(world, "GET", f"/workspaces/{ws.id}")[1]["data"]["attributes"]
