@@ -6,7 +6,9 @@ the long "Authorized scopes" list); `/app/view?clientId=` (App ID, App Secret, C
 "Show", scopes, callback URL, Edit / Generate Secret / Regenerate Secret / Delete); `/app/edit`.
 `/<org>/_usersSettings/tokens` (the PAT list, "New Token", Regenerate, Revoke: ado_pat.py);
 `/<org>/_apis/tokens/pats` (the PAT lifecycle API the page calls, cookie session);
-`/<org>/_apis/connectionData`, `/<org>/_apis/git/repositories` (Basic auth with a PAT).
+`/<org>/_apis/connectionData`, `/<org>/_apis/git/repositories` (Basic auth with a PAT);
+`/<org>/_settings/organizationPolicy` and `/<org>/_settings/organizationAad` (Organization settings:
+Policies, Microsoft Entra; ado_org_settings.py).
 Signing in goes through the Microsoft replica; this site's own session cookie is UserAuthentication.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from . import ado_pat
+from . import ado_org_settings, ado_pat
 from .ado_session import COOKIE, SITE, common_context, current_user, require_user, signed_in
 from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
 from .common import new_app, render, world_of
@@ -236,6 +238,7 @@ async def sign_out(request: web.Request) -> web.Response:
 def create_app(world) -> web.Application:
     app = new_app(world)
     ado_pat.add_routes(app)
+    ado_org_settings.add_routes(app)
     app.router.add_get("/", root)
     app.router.add_get("/me", profile)
     app.router.add_get("/_signedin", signed_in)
