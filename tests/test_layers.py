@@ -12,7 +12,7 @@ PACKAGES = ("robot", "flows", "sandbox")
 RANKS = [
     ("robot.errors", "robot.secrets"),
     ("robot.totp", "robot.identity", "robot.model", "robot.browser", "robot.journal", "robot.capture",
-     "robot.tfc_api", "robot.traces", "robot.docs_images"),
+     "robot.tfc_api", "robot.graph", "robot.traces", "robot.docs_images"),
     ("robot.locate",),
     ("robot.pages",),
     ("flows",),
