@@ -172,4 +172,5 @@ class OrgResult:
     screenshots: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     facts: dict[str, str] = field(default_factory=dict)  # what a read-only flow found (vcs-robot doctor)
+    moves: list[dict] = field(default_factory=list)  # vcs-robot migrate: each workspace, module, policy set
 

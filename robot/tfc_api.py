@@ -40,6 +40,20 @@ class TfcApi:
         """PATCHes a JSON:API document (values may be `Secret`s: revealed only into the request body)."""
         return await self._request("PATCH", path, document)
 
+    async def delete(self, path: str) -> dict:
+        return await self._request("DELETE", path)
+
+    async def all_pages(self, path: str, page_size: int = 100) -> list[dict]:
+        """Every item of a paginated list (page[number], page[size]; meta.pagination.next-page)."""
+        items: list[dict] = []
+        number: int | None = 1
+        joiner = "&" if "?" in path else "?"
+        while number:
+            answer = await self.get(f"{path}{joiner}page%5Bnumber%5D={number}&page%5Bsize%5D={page_size}")
+            items.extend(answer.get("data") or [])
+            number = ((answer.get("meta") or {}).get("pagination") or {}).get("next-page")
+        return items
+
     async def _request(self, method: str, path: str, document: dict | None = None) -> dict:
         """One JSON:API call. A 429 is retried with backoff (the request was not processed); a 5xx is retried
         for GET only (a write may have happened: the caller looks again before writing); 401/404/4xx are final
