@@ -10,7 +10,7 @@ The order is Microsoft's: the tenant, the client and the redirect URI are checke
 (error page "Sorry, but we're having trouble signing you in." and the AADSTS message); then the scopes (an
 invalid one goes back to the app: `redirect_uri?error=invalid_scope&error_description=AADSTS...&state=`);
 then the sign-in (the Microsoft sign-in page, skipped with the SSO cookie; `prompt=login` forces it), which
-comes back to the same authorize URL; then consent:
+comes back to the same authorize URL; then consent (`prompt=consent` asks again even when on record):
   - consent on record covering the asked Azure DevOps scopes: straight back with `?code=...&state=...`;
   - the tenant allows no user consent (switch admin-consent) and the user is not an admin (not-admin):
     "Need admin approval";
@@ -235,7 +235,7 @@ async def authorize(request: web.Request, user: str | None, sign_in) -> web.Resp
         return _back(redirect_uri, state, *asked.error)
     if not user or q.get("prompt") == "login":
         return sign_in(app.app_id, redirect_uri, state, _authorize_url(request))
-    if not entra.missing_consent(app, user, asked.ado):
+    if not entra.missing_consent(app, user, asked.ado) and q.get("prompt") != "consent":
         return _with_code(entra, app, redirect_uri, asked.scopes, user, state)
     if not entra.user_consent_allowed and not entra.user_is_admin:
         return _admin_approval(request, app, user, redirect_uri, state, _authorize_url(request, prompt_login=True))

@@ -318,6 +318,11 @@ def test_both_forms_choice_validation_and_consent_in_tables(chrome):
             assert value_next_to(page, "Company name") == "HashiCorp"
             assert value_next_to(page, "Authorization callback URL") == w.tfc.callback_url(client)
             assert not shown(page.get_by_role("textbox", name="Directory (tenant) ID", exact=True))
+            connect(page)  # today's form refuses as always, and stays chosen
+            alert(page, "App ID must be a valid application ID")
+            assert real(page.get_by_role("radio", name="Azure DevOps OAuth app (deprecated)", exact=True)).is_checked()
+            field(page, "App ID")
+            entra_radio = real(page.get_by_role("radio", name="Microsoft Entra ID app", exact=True))
             entra_radio.check()
             assert value_next_to(page, "Redirect URI") == w.tfc.callback_url(client)
             fill_entra(page, "not-a-guid", "", "")
@@ -615,3 +620,59 @@ def test_default_options_keep_todays_form(chrome):
             assert not shown(page.get_by_role("textbox", name="Directory (tenant) ID", exact=True))
             assert not shown(page.get_by_role("radio"))
         assert SandboxOptions().tfc_ado_form == "app-id"
+
+
+# the token endpoint over HTTP (what Terraform Cloud does in-process) ------------------------------------------------
+def test_token_endpoint_answers_as_microsoft_does():
+    import json
+    import urllib.error
+    import urllib.request
+
+    with sandbox("plain") as sb:
+        w, e = sb.world, sb.world.entra
+        clock = Clock()
+        e.clock = clock
+        callback = "https://tfc.example/auth/1/callback"
+        app = e.register(APP_NAME, callback)
+        e.set_ado_scopes(app, ["vso.code"])
+        secret = e.add_password(app).secret_text
+        user = w.azure_account.username
+        e.consent(app, user)
+
+        def post(tenant: str = e.tenant_id, **form) -> tuple[int, dict]:
+            request = urllib.request.Request(f"{w.urls['login']}/{tenant}/oauth2/v2.0/token",
+                                             data=urlencode(form).encode(), method="POST")
+            try:
+                with urllib.request.urlopen(request) as r:
+                    return r.status, json.load(r)
+            except urllib.error.HTTPError as err:
+                return err.code, json.load(err)
+
+        def code() -> str:
+            return e.issue_code(app, callback, [f"{ADO_RESOURCE_APP_ID}/vso.code"], user)
+
+        def redeem(c: str, client_secret: str = secret, **more) -> tuple[int, dict]:
+            return post(**{"grant_type": "authorization_code", "client_id": app.app_id, "client_secret": client_secret,
+                           "code": c, "redirect_uri": callback, **more})
+
+        first = code()
+        status, body = redeem(first)
+        assert status == 200 and body["token_type"] == "Bearer" and body["refresh_token"]
+        assert body["scope"] == f"{ADO_RESOURCE_APP_ID}/vso.code" and e.token_user(body["access_token"]) == user
+        expected = {  # (status, error, AADSTS number) per case
+            "redeemed": (redeem(first), 400, "invalid_grant", 54005),
+            "wrong secret": (redeem(code(), "nope"), 401, "invalid_client", 7000215),
+            "unknown code": (redeem("1.Anope"), 400, "invalid_grant", 9002313),
+            "grant type": (post(grant_type="client_credentials"), 400, "unsupported_grant_type", 70003),
+            "tenant": (post("nope", grant_type="authorization_code"), 400, "invalid_request", 90002),
+            "missing": (post(grant_type="authorization_code", client_id=app.app_id), 400, "invalid_request", 900144),
+        }
+        pending = code()
+        clock.now += 601
+        expected["expired code"] = (redeem(pending), 400, "invalid_grant", 70008)
+        clock.now += 181 * 86400
+        expected["expired secret"] = (redeem(code()), 401, "invalid_client", 7000222)
+        for case, ((status, body), want_status, error, number) in expected.items():
+            assert (status, body["error"], body["error_codes"]) == (want_status, error, [number]), case
+            description = body["error_description"]
+            assert description.startswith(f"AADSTS{number}: ") and "Trace ID:" in description, case
