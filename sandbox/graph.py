@@ -161,7 +161,6 @@ async def graph_middleware(request: web.Request, handler):
         if _throttled(request.app, world, client):
             return error_response(request, 429, "TooManyRequests",
                                   "Too many requests. Retry after 1 seconds.", {"Retry-After": "1"})
-        request["client"] = client
         if client != "robot":
             raise GraphError(403, "Authorization_RequestDenied", NOT_ALLOWED)
         endpoint = _endpoint(request)
