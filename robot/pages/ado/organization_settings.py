@@ -76,8 +76,9 @@ class OrganizationSettings:
         """The Microsoft Entra directory (tenant) the organization is connected to."""
         await self._open(ENTRA_PATH, ENTRA, ENTRA_HEADINGS[0])
         body = self.page.locator("body")
-        await self.page.get_by_text(re.compile(f"{NOT_CONNECTED.pattern}|{CONNECTED.pattern}", re.IGNORECASE)).filter(
-            visible=True).first.wait_for(timeout=OPEN_TIMEOUT_MS)
+        either = f"{NOT_CONNECTED.pattern}|{CONNECTED.pattern.replace('?P<directory>', '')}"
+        await self.page.get_by_text(re.compile(either, re.IGNORECASE)).filter(visible=True).first.wait_for(
+            timeout=OPEN_TIMEOUT_MS)
         text = " ".join((await body.inner_text()).split())
         if NOT_CONNECTED.search(text):
             return Directory(False)
