@@ -598,6 +598,23 @@ def test_hash_routes_reload_and_unknown_ones(site, context):
     assert page.url.endswith("#" + entra.APPS)
 
 
+def test_user_input_is_escaped(site, context):
+    world = site.world
+    name = '<img src=x onerror="window.pwned=1"> & "quotes"'
+    app = world.entra.register(name, CALLBACK)
+    world.entra.add_password(app, "<b>bold</b>")
+    for route in (entra.app_route(app.app_id), entra.app_route(app.app_id, "Credentials", tab="ClientSecrets")):
+        page = open_blade(world, context, route, "cards")
+        assert heading(page, name).is_visible()
+        assert page.evaluate("() => !window.pwned && !document.querySelector('main img') && "
+                             "![...document.querySelectorAll('main b')].some(b => b.textContent === 'bold')")
+    page = open_blade(world, context, entra.APPS, "tables")
+    search = real(page.get_by_role("searchbox", name=SEARCH))
+    search.fill("<img")
+    _wait(lambda: _rows(page) == 1 and name in shown_text(page), "the list filtered")
+    assert page.evaluate("() => !window.pwned")
+
+
 def test_portal_under_faults(chrome):
     faults = {"page_5xx": {"share": 1.0, "max": 1, "sites": ["entra"]},
               "connection_reset": {"share": 1.0, "max": 1, "sites": ["entra"]}}

@@ -333,7 +333,13 @@
       qa('uri-error', list).forEach(function (e) { e.textContent = ''; e.hidden = true; });
       call('PUT', api + '/redirectUris', {web: qa('uri', list).map(function (f) { return f.value; })})
         .then(function (data) {
-          if (data._status === 200) { toast(data.message); reload(true); return; }
+          if (data._status === 200) {  // saved: the fields stay as they are (empty ones dropped), nothing to save
+            qa('uri-row', list).forEach(function (row) { if (!q('uri', row).value.trim()) row.remove(); });
+            initial = JSON.stringify(values());
+            changed();
+            toast(data.message);
+            return;
+          }
           setEnabled(save, true);
           if (!data.errors) { failed(data); return; }
           var rows = qa('uri-row', list);
@@ -510,8 +516,9 @@
       clearToasts();
       call('PUT', '/api/consentSettings', {choice: choice()}).then(function (data) {
         if (data._status !== 200) { setEnabled(save, true); failed(data); return; }
+        initial = choice();
+        setEnabled(discard, false);
         toast(data.message);
-        reload(true);
       }, function () { setEnabled(save, true); failed(); });
     });
   }
