@@ -73,15 +73,13 @@ class Site:
         return self.world.urls["entra"]
 
 
-def _accept_portal_client(stack: pytest.MonkeyPatch) -> None:
-    """The login site must know the portal's first-party client (microsoft._clients); until it lists it, the
-    test adds it the way it would be listed."""
+def _accept_portal_client(stack: pytest.MonkeyPatch, world) -> None:
+    """The login site must know the portal's first-party client (microsoft._clients, with the entra site's
+    origin); until it lists it, the test adds it the way it would be listed."""
     original = microsoft._clients
-    probe = original.__code__.co_names
-    if "ENTRA_PORTAL_CLIENT_ID" in probe:
+    if ENTRA_PORTAL_CLIENT_ID in original(world):
         return
-    stack.setattr(microsoft, "_clients", lambda world: {**original(world),
-                                                        ENTRA_PORTAL_CLIENT_ID: world.urls.get("entra", "")})
+    stack.setattr(microsoft, "_clients", lambda w: {**original(w), ENTRA_PORTAL_CLIENT_ID: w.urls.get("entra", "")})
 
 
 def _sandbox(**options) -> Sandbox:
@@ -103,10 +101,9 @@ def _seed(sandbox: Sandbox) -> str:
 
 @pytest.fixture(scope="module")
 def site():
-    with pytest.MonkeyPatch.context() as stack:
-        _accept_portal_client(stack)
-        with _sandbox(seed=5) as sandbox:
-            yield Site(sandbox, _seed(sandbox))
+    with pytest.MonkeyPatch.context() as stack, _sandbox(seed=5) as sandbox:
+        _accept_portal_client(stack, sandbox.world)
+        yield Site(sandbox, _seed(sandbox))
 
 
 @pytest.fixture(scope="module")
@@ -367,30 +364,29 @@ def test_add_azure_devops_scopes_and_grant_admin_consent(site, context, variant)
 
 
 def test_not_admin_cannot_grant_and_sees_not_granted(chrome):
-    with pytest.MonkeyPatch.context() as stack:
-        _accept_portal_client(stack)
-        with _sandbox(entra={"not-admin", "admin-consent"}) as sandbox:
-            world = sandbox.world
-            app = world.entra.register(NAME, CALLBACK)
-            world.entra.set_ado_scopes(app, ["vso.code", "vso.code_status"])
-            context = signed_in_context(chrome, world)
-            try:
-                page = open_blade(world, context, entra.app_route(app.app_id, "CallAnAPI"), "tables")
-                grant = real(page.get_by_role("button", name="Grant admin consent for Contoso").or_(
-                    page.get_by_role("link", name="Grant admin consent for Contoso")))
-                assert grant.is_disabled() or grant.get_attribute("aria-disabled") == "true"
-                grant.click(force=True)
-                assert not shown(page.get_by_role("alertdialog").or_(page.get_by_role("dialog")))
-                assert shown_text(page).count("Not granted for Contoso") == 3
-                page = open_blade(world, context, entra.CONSENT + "UserSettings", "plain")
-                assert real(page.get_by_role("radio", name="Do not allow user consent", exact=True)).is_checked()
-                real(page.get_by_role("radio", name="Allow user consent for apps", exact=True)).check()
-                control(page, "Save").click()
-                alert = page.get_by_role("alert").filter(has_text=entra.MESSAGES["not_admin_settings"])
-                _wait(lambda: shown(alert), "the refusal")
-                assert not world.entra.user_consent_allowed
-            finally:
-                context.close()
+    with pytest.MonkeyPatch.context() as stack, _sandbox(entra={"not-admin", "admin-consent"}) as sandbox:
+        _accept_portal_client(stack, sandbox.world)
+        world = sandbox.world
+        app = world.entra.register(NAME, CALLBACK)
+        world.entra.set_ado_scopes(app, ["vso.code", "vso.code_status"])
+        context = signed_in_context(chrome, world)
+        try:
+            page = open_blade(world, context, entra.app_route(app.app_id, "CallAnAPI"), "tables")
+            grant = real(page.get_by_role("button", name="Grant admin consent for Contoso").or_(
+                page.get_by_role("link", name="Grant admin consent for Contoso")))
+            assert grant.is_disabled() or grant.get_attribute("aria-disabled") == "true"
+            grant.click(force=True)
+            assert not shown(page.get_by_role("alertdialog").or_(page.get_by_role("dialog")))
+            assert shown_text(page).count("Not granted for Contoso") == 3
+            page = open_blade(world, context, entra.CONSENT + "UserSettings", "plain")
+            assert real(page.get_by_role("radio", name="Do not allow user consent", exact=True)).is_checked()
+            real(page.get_by_role("radio", name="Allow user consent for apps", exact=True)).check()
+            control(page, "Save").click()
+            alert = page.get_by_role("alert").filter(has_text=entra.MESSAGES["not_admin_settings"])
+            _wait(lambda: shown(alert), "the refusal")
+            assert not world.entra.user_consent_allowed
+        finally:
+            context.close()
 
 
 # Certificates & secrets -----------------------------------------------------------------------------------------------
@@ -501,29 +497,28 @@ def test_authentication_saves_a_changed_redirect_uri(site, context, variant):
 @pytest.mark.parametrize("switches, checked", [((), "Allow user consent for apps"),
                                                (("admin-consent",), "Do not allow user consent")])
 def test_user_consent_settings_per_switch(chrome, switches, checked):
-    with pytest.MonkeyPatch.context() as stack:
-        _accept_portal_client(stack)
-        with _sandbox(entra=set(switches)) as sandbox:
-            world = sandbox.world
-            context = signed_in_context(chrome, world)
-            try:
-                page = open_blade(world, context, entra.CONSENT + "UserSettings", "cards" if switches else "tables")
-                assert heading(page, "Consent and permissions").is_visible()
-                assert heading(page, "User consent settings").is_visible()
-                group = real(page.get_by_role("radiogroup", name="User consent for applications"))
-                for _value, option in entra.CONSENT_CHOICES:
-                    assert group.get_by_role("radio", name=option, exact=True).is_checked() == (option == checked)
-                other = entra.CONSENT_CHOICES[1][1]  # verified publishers: still an admin's consent for ours
-                real(page.get_by_role("radio", name=other, exact=True)).check()
-                control(page, "Save").click()
-                status = page.get_by_role("status").filter(has_text=entra.NOTIFICATIONS["settings"])
-                _wait(lambda: shown(status), "saved")
-                assert not world.entra.user_consent_allowed and world.entra.user_consent_choice_now() == "verified"
-                page.reload()
-                ready(page)
-                assert real(page.get_by_role("radio", name=other, exact=True)).is_checked()
-            finally:
-                context.close()
+    with pytest.MonkeyPatch.context() as stack, _sandbox(entra=set(switches)) as sandbox:
+        _accept_portal_client(stack, sandbox.world)
+        world = sandbox.world
+        context = signed_in_context(chrome, world)
+        try:
+            page = open_blade(world, context, entra.CONSENT + "UserSettings", "cards" if switches else "tables")
+            assert heading(page, "Consent and permissions").is_visible()
+            assert heading(page, "User consent settings").is_visible()
+            group = real(page.get_by_role("radiogroup", name="User consent for applications"))
+            for _value, option in entra.CONSENT_CHOICES:
+                assert group.get_by_role("radio", name=option, exact=True).is_checked() == (option == checked)
+            other = entra.CONSENT_CHOICES[1][1]  # verified publishers: still an admin's consent for ours
+            real(page.get_by_role("radio", name=other, exact=True)).check()
+            control(page, "Save").click()
+            status = page.get_by_role("status").filter(has_text=entra.NOTIFICATIONS["settings"])
+            _wait(lambda: shown(status), "saved")
+            assert not world.entra.user_consent_allowed and world.entra.user_consent_choice_now() == "verified"
+            page.reload()
+            ready(page)
+            assert real(page.get_by_role("radio", name=other, exact=True)).is_checked()
+        finally:
+            context.close()
 
 
 # every markup: same words, other structure, traps never in plain ------------------------------------------------------
@@ -618,32 +613,31 @@ def test_user_input_is_escaped(site, context):
 def test_portal_under_faults(chrome):
     faults = {"page_5xx": {"share": 1.0, "max": 1, "sites": ["entra"]},
               "connection_reset": {"share": 1.0, "max": 1, "sites": ["entra"]}}
-    with pytest.MonkeyPatch.context() as stack:
-        _accept_portal_client(stack)
-        with _sandbox(faults=faults) as sandbox:
-            world = sandbox.world
-            context = signed_in_context(chrome, world)
-            try:
-                page = context.new_page()
-                response = None
-                for attempt in range(3):  # the reset connection, then the 503 page, then the portal
-                    try:  # (another query each time: the same address with a hash would not load again)
-                        response = page.goto(f"{world.urls['entra']}/?attempt={attempt}#{entra.APPS}")
-                    except Exception:  # noqa: BLE001 - ERR_CONNECTION_RESET
-                        continue
-                    if response and response.status == 503:
-                        assert "Service Unavailable" in page.content()
-                        continue
-                    break
-                ready(page)
-                assert heading(page, "App registrations").is_visible()
-                assert world.fault_counts["page_5xx"] == 1 and world.fault_counts["connection_reset"] == 1
-                # a blade's own request reset: the page asks again
-                world.options.faults = FaultPlan.from_dict({"connection_reset": {"share": 1.0, "max": 2,
-                                                                                 "sites": ["entra"]}})
-                real(page.get_by_role("link", name="Enterprise applications", exact=True)).click()
-                _wait(lambda: world.fault_counts["connection_reset"] == 2, "the blade's request reset")
-                ready(page)
-                assert heading(page, "Enterprise applications | All applications").is_visible()
-            finally:
-                context.close()
+    with pytest.MonkeyPatch.context() as stack, _sandbox(faults=faults) as sandbox:
+        _accept_portal_client(stack, sandbox.world)
+        world = sandbox.world
+        context = signed_in_context(chrome, world)
+        try:
+            page = context.new_page()
+            response = None
+            for attempt in range(3):  # the reset connection, then the 503 page, then the portal
+                try:  # (another query each time: the same address with a hash would not load again)
+                    response = page.goto(f"{world.urls['entra']}/?attempt={attempt}#{entra.APPS}")
+                except Exception:  # noqa: BLE001 - ERR_CONNECTION_RESET
+                    continue
+                if response and response.status == 503:
+                    assert "Service Unavailable" in page.content()
+                    continue
+                break
+            ready(page)
+            assert heading(page, "App registrations").is_visible()
+            assert world.fault_counts["page_5xx"] == 1 and world.fault_counts["connection_reset"] == 1
+            # a blade's own request reset: the page asks again
+            world.options.faults = FaultPlan.from_dict({"connection_reset": {"share": 1.0, "max": 2,
+                                                                             "sites": ["entra"]}})
+            real(page.get_by_role("link", name="Enterprise applications", exact=True)).click()
+            _wait(lambda: world.fault_counts["connection_reset"] == 2, "the blade's request reset")
+            ready(page)
+            assert heading(page, "Enterprise applications | All applications").is_visible()
+        finally:
+            context.close()
