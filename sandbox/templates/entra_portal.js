@@ -418,7 +418,8 @@
           return;
         }
         panel.hidden = true;
-        reload();
+        toast(data.message);
+        reload(true);
       }, function () { setEnabled(add, true); failed(); });
     });
     click(q('grant', root), function () {
