@@ -96,6 +96,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
             callback_url, client_id = card.callback_url, card.client_id
         else:
             setup = await open_setup(ctx, page, card)
+            await setup.use_form("app-id")
             values = await setup.values()
             callback_url, client_id = await setup.callback_url(), setup.client_id()
             shown = ", ".join(f"{k}={v}" for k, v in values.items() if k != "callback_url")

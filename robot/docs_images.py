@@ -16,6 +16,8 @@ from .capture import Manifest
 from .errors import BadInput
 
 DOCS_PAGE_NAME = "azure-devops-services.md"
+# (the page's text in robot/data, the file written): the seed page and today's Entra ID page
+DOCS_PAGES = (("docs-page.md", DOCS_PAGE_NAME), ("docs-page-entra.md", "azure-devops-services-entra.md"))
 IMAGE_LINK = re.compile(r"\./images/([a-z0-9-]+\.png)")
 
 
@@ -100,14 +102,18 @@ figure{{margin:0;flex:1;min-width:0}} img{{max-width:100%;border:1px solid #ccc}
 
 # ---- the docs page -------------------------------------------------------------------------------
 def write_docs_page(out: Path, manifest: Manifest) -> Path:
-    """The seed page's text, its image links pointing at the fresh images in out/images/."""
-    text = resources.files("robot").joinpath("data/docs-page.md").read_text(encoding="utf-8")
-    text = re.sub(r"\A<!--.*?-->\s*", "", text, flags=re.DOTALL)  # the project's note, not the page's
-    linked = set(IMAGE_LINK.findall(text))
-    known = {i.name for i in manifest.images}
-    if linked - known:
-        unknown = ", ".join(sorted(linked - known))
-        raise BadInput(f"the docs page links images the manifest does not describe: {unknown}")
-    path = out / DOCS_PAGE_NAME
-    path.write_text(text)
-    return path
+    """The docs pages' text (the seed page, and today's Entra ID page beside it), their image links pointing
+    at the fresh images in out/images/; returns the seed page's path."""
+    written = []
+    for source, name in DOCS_PAGES:
+        text = resources.files("robot").joinpath(f"data/{source}").read_text(encoding="utf-8")
+        text = re.sub(r"\A<!--.*?-->\s*", "", text, flags=re.DOTALL)  # the project's note, not the page's
+        linked = set(IMAGE_LINK.findall(text))
+        known = {i.name for i in manifest.images}
+        if linked - known:
+            unknown = ", ".join(sorted(linked - known))
+            raise BadInput(f"the docs page {source} links images the manifest does not describe: {unknown}")
+        path = out / name
+        path.write_text(text)
+        written.append(path)
+    return written[0]

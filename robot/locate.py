@@ -57,15 +57,20 @@ def strict_matching(timeout_ms: float = DEFAULT_TIMEOUT_MS) -> Iterator[None]:
         _timeout.reset(tokens[1])
 
 
+def _words(variant: str) -> str:
+    """A variant's words as a pattern, spaces relaxed; "/" escaped too (Playwright writes patterns as /.../)."""
+    return r"\s+".join(re.escape(word).replace("/", r"\/") for word in variant.split())
+
+
 def names(*variants: str) -> re.Pattern:
     """An accessible-name pattern matching any variant exactly, case-insensitively, spaces relaxed."""
-    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
+    alternatives = "|".join(_words(v) for v in variants)
     return re.compile(rf"^\s*(?:{alternatives})\s*$", re.IGNORECASE)
 
 
 def field_names(*variants: str) -> re.Pattern:
     """A field's label: any variant, tolerating a required marker ("*" or "(required)") after it."""
-    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in variants)
+    alternatives = "|".join(_words(v) for v in variants)
     return re.compile(rf"^\s*(?:{alternatives})\s*:?\s*(?:\*|\(required\))?\s*$", re.IGNORECASE)
 
 
@@ -335,11 +340,12 @@ async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tupl
              "hasNot": has_not, "nameLabels": list(name_labels)}, timeout=timeout)
 
 
-async def wait_until_all_entries_show(page: Page, markers: tuple[str, ...], words: str,
-                                      timeout: float = DEFAULT_TIMEOUT_MS) -> None:
-    """Waits until every entry of a list shows `words` (a list filtered by them has been re-rendered)."""
+async def wait_for_filtered_list(page: Page, markers: tuple[str, ...], words: str,
+                                 timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Waits until a list filtered by `words` shows its answer: every entry shows the words and the list
+    shows as many entries as it says it found (a list still loading is not an answer)."""
     await page.wait_for_function(
-        f"(arg) => {{ {_LIBRARY}; return allEntriesHave(document.body, arg); }}",
+        f"(arg) => {{ {_LIBRARY}; return filteredListShows(document.body, arg); }}",
         arg={"markers": list(markers), "furniture": [], "words": words, "nameLabels": []}, timeout=timeout)
 
 

@@ -24,6 +24,7 @@ from aiohttp import web
 from . import ms_entra, ms_flow
 from .azure_state import AEX_CLIENT_ID, VSSPS_CLIENT_ID
 from .common import new_app, render, world_of
+from .entra_state import ENTRA_PORTAL_CLIENT_ID
 
 COOKIE = "ESTSAUTH"
 KMSI_MAX_AGE = 90 * 86400
@@ -39,7 +40,8 @@ TRAP_WORDS = {
 
 def _clients(world) -> dict[str, str]:
     """First-party applications that may sign in here -> the origin their redirect_uri must have."""
-    return {AEX_CLIENT_ID: world.urls.get("aex", ""), VSSPS_CLIENT_ID: world.urls.get("vssps", "")}
+    return {AEX_CLIENT_ID: world.urls.get("aex", ""), VSSPS_CLIENT_ID: world.urls.get("vssps", ""),
+            ENTRA_PORTAL_CLIENT_ID: world.urls.get("entra", "")}
 
 
 def _origin(url: str) -> str:

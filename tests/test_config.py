@@ -663,7 +663,7 @@ def test_bad_url_in_account(tmp_path):
 
 def test_bad_route(tmp_path):
     plan_error(tmp_path, "organizations:\n  - name: a\n    route: patt\n", line=3, field="organizations[0].route",
-               contains='"patt" is not one of oauth-app, pat')
+               contains='"patt" is not one of oauth-app, entra-app, pat')
 
 
 def test_bad_default_route(tmp_path):

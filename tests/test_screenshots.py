@@ -9,7 +9,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from robot.capture import DOC_IMAGE_NAMES, MANIFEST, load_manifest
+from robot.capture import DOC_IMAGE_NAMES, MANIFEST, docs_page_of, load_manifest
 from robot.commands import build_parser
 from robot.commands.screenshots import BASELINES
 from robot.docs_images import compare_all, write_docs_page
@@ -28,14 +28,14 @@ def manifest_with(tmp_path, change=None, **top) -> Path:
     return path
 
 
-def test_the_committed_manifest_describes_the_six_images():
+def test_the_committed_manifest_describes_every_docs_image():
     manifest = load_manifest()
     assert [i.name for i in manifest.images] == list(DOC_IMAGE_NAMES)
     assert all((BASELINES / name).exists() for name in DOC_IMAGE_NAMES)
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda im: im[0].update(name="screenshot.png"), "is not one of the docs page's images"),
+    (lambda im: im[0].update(name="screenshot.png"), "is not one of the docs pages' images"),
     (lambda im: im[0].update(step="create-app"), "is not a capture point of the flows"),
     (lambda im: im[0].update(frame="card"), "frame 'card': the step create-application passes 'form'"),
     (lambda im: im[1].update(highlight="page"), "highlight 'page'"),
@@ -44,7 +44,7 @@ def test_the_committed_manifest_describes_the_six_images():
     (lambda im: im[0].update(viewport={"width": 10}), "viewport: must be {width: W, height: H}"),
     (lambda im: im[0].update(device_scale_factor=3), "device_scale_factor: must be 1 or the manifest's"),
     (lambda im: im[0].update(hide=[""]), "hide: must be a list of CSS"),
-    (lambda im: im.pop(), "no entry for azure-devops-services-accept-terms.png"),
+    (lambda im: im.pop(), "no entry for azure-devops-services-entra-accept.png"),
     (lambda im: im.append(dict(im[0])), "appears twice"),
 ])
 def test_a_bad_manifest_entry_is_a_clear_bad_input(tmp_path, change, message):
@@ -89,9 +89,11 @@ def test_a_difference_writes_actual_expected_diff_and_a_page(tmp_path):
 
 def test_the_docs_page_links_the_fresh_images(tmp_path):
     page = write_docs_page(tmp_path, load_manifest()).read_text()
+    entra = (tmp_path / "azure-devops-services-entra.md").read_text()
     assert page.startswith("---") and "Configuring Azure DevOps Services Access" in page
+    assert entra.startswith("---") and "Microsoft Entra ID app" in entra
     for name in DOC_IMAGE_NAMES:
-        assert f"(./images/{name})" in page
+        assert f"(./images/{name})" in (entra if docs_page_of(name) == "entra" else page)
 
 
 def test_the_command_is_registered():
@@ -121,7 +123,7 @@ def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_chang
         assert sorted(p.name for p in (out / "images").iterdir()) == sorted(DOC_IMAGE_NAMES)
         if not other_ports:
             assert run.returncode == 0, run.stdout + run.stderr
-            assert run.stdout.count(" same ") == 6
+            assert run.stdout.count(" same ") == len(DOC_IMAGE_NAMES)
     for name in DOC_IMAGE_NAMES:  # two runs: pixel-identical
         assert _pixels(tmp_path / "1" / "images" / name) == _pixels(tmp_path / "2" / "images" / name), name
         if not other_ports:

@@ -248,10 +248,17 @@ function countNamed(root, arg) {
     && (!has || has.test(d.text)) && (!hasNot || !hasNot.test(d.text))).length;
 }
 
-// Whether every entry's text shows `arg.words` (a list re-rendered after a filter holds only what matches).
-function allEntriesHave(root, arg) {
+// Whether a list filtered by `arg.words` shows its answer: every entry shows the words, and the list says
+// how many it found and shows that many (or, with no count shown, shows an entry or says it found none).
+// A list between two renderings (loading, no entries yet) is not settled.
+function filteredListShows(root, arg) {
   const words = arg.words.toLowerCase();
-  return entryElements(root, arg).every(e => describe(e, arg.nameLabels).text.toLowerCase().includes(words));
+  const found = entryElements(root, arg);
+  if (!found.every(e => describe(e, arg.nameLabels).text.toLowerCase().includes(words))) return false;
+  const text = valueOf(root);
+  const count = text.match(/\b(\d+)\s+(?:[a-z]+\s+)?(?:applications?|results?|items?|secrets?)\s+found\b/i);
+  if (count) return Number(count[1]) === found.length;
+  return found.length > 0 || /\bno\b[^.]*\b(found|results|match)/i.test(text);
 }
 
 // Shown words a person could mean instead of the ones that were not found (for drift reports).

@@ -35,7 +35,7 @@ ADD_PERMISSIONS = ("Add permissions",)
 GRANT = r"^\s*Grant admin consent for\b"
 CONFIRM = ("Yes",)
 GRANTED = re.compile(r"Granted for", re.IGNORECASE)
-ROW_MARKER = r"^\s*(Delegated|Application)\s*$"  # the Type cell: one per configured permission
+ROW_MARKER = r"^\s*Type\s*:?\s*$"  # one per configured permission (a column header in a table: each data row)
 UPDATE_TIMEOUT_MS = 30_000
 
 

@@ -8,7 +8,7 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...identity import Identity
-from ...locate import Where, describe, drift, entries, find, names, role, text_field, wait_until_all_entries_show
+from ...locate import Where, describe, drift, entries, find, names, role, text_field, wait_for_filtered_list
 from .application import ApplicationPage
 from .portal import GUID_RE, SITE, heading, open_blade
 from .register_application import RegisterApplicationPage
@@ -21,6 +21,8 @@ ALL_APPLICATIONS = ("All applications",)
 SEARCH = ("Start typing a display name or application (client) ID to filter these results",
           "Start typing a display name or application (client) ID to filter these r...", "Search", "Filter")
 NAME_LABELS = ("Display name", "Name")
+# one per application: the client ID's label (a column header in a table: each data row is an entry)
+MARKERS = (r"^\s*Application \(client\) ID\s*:?\s*$",)
 FILTER_TIMEOUT_MS = 15_000
 
 
@@ -59,7 +61,7 @@ class AppRegistrationsPage:
         except PlaywrightTimeout:
             pass
         try:
-            await wait_until_all_entries_show(self.page, (GUID_RE.pattern,), name, FILTER_TIMEOUT_MS)
+            await wait_for_filtered_list(self.page, MARKERS, name, FILTER_TIMEOUT_MS)
         except PlaywrightTimeout:
             raise await drift(self.page, WHERE, "search", f'the list filtered by "{name}"',
                               ["every listed application showing the name"], [name]) from None
@@ -67,7 +69,7 @@ class AppRegistrationsPage:
 
     async def listed(self) -> list[AppEntry]:
         out = []
-        for entry in await entries(self.page, (GUID_RE.pattern,)):
+        for entry in await entries(self.page, MARKERS):
             view = await describe(entry, NAME_LABELS)
             match = GUID_RE.search(view.text)
             if match:

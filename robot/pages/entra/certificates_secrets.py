@@ -37,6 +37,7 @@ ADD = ("Add",)
 DELETE = ("Delete", "Delete client secret")
 CONFIRM_DELETE = ("Yes", "Delete", "OK")
 SECRET_ID = ("Secret ID",)
+MARKERS = (r"^\s*Secret ID\s*:?\s*$",)  # one per secret (a column header in a table: each data row)
 VALUE = ("Value",)
 MASKED = re.compile(r"\*{3,}")
 EXPIRY_CHOICES = {90: "90 days (3 months)", 180: "Recommended: 180 days (6 months)",
@@ -65,7 +66,7 @@ class CertificatesSecretsPage:
 
     async def secrets(self) -> list[SecretRow]:
         rows = []
-        for entry in await entries(self.page, (GUID_RE.pattern,)):
+        for entry in await entries(self.page, MARKERS):
             view = await describe(entry, DESCRIPTION)
             secret_id = GUID_RE.search(await value_next_to(entry, *SECRET_ID) or view.text)
             if secret_id:

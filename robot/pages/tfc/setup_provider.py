@@ -18,7 +18,20 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
-from ...locate import Where, block_around, control, css, find, names, origin, present, role, text_field, value_next_to
+from ...locate import (
+    Where,
+    block_around,
+    control,
+    css,
+    find,
+    names,
+    origin,
+    present,
+    race,
+    role,
+    text_field,
+    value_next_to,
+)
 from ...secrets import Secret, redact
 from .pat_form import PersonalAccessTokenForm
 
@@ -51,6 +64,8 @@ ALERT_CSS = '[role="alert"], .flash.alert, .flash-error, .alert-error, .error, .
 CALLBACK_RE = re.compile(r"https?://[^\s\"'<>]+/auth/[0-9A-Za-z-]+/callback")
 CLIENT_ID_RE = re.compile(r"/version-control/(oc-[0-9A-Za-z]+)(?:/|$)")
 NAVIGATION_TIMEOUT_MS = 60_000
+# where Terraform Cloud goes once a provider is authorized (Advanced Settings, or its providers list)
+AFTER_CONNECT_HEADINGS = ("Advanced Settings", "Advanced settings", "VCS Providers", "VCS providers", "Providers")
 
 
 async def alert_texts(page: Page) -> str:
@@ -168,13 +183,17 @@ class SetupProviderPage:
             await button.click()
         if origin(self.page.url) != start:
             return
-        # still on Terraform Cloud: the form came back with its validation messages
-        try:
-            await self.page.locator(ALERT_CSS).filter(visible=True).first.wait_for(state="visible",
-                                                                                 timeout=NAVIGATION_TIMEOUT_MS)
-        except Exception:  # noqa: BLE001
+        # still on Terraform Cloud: the form came back with its validation messages, or the provider's site
+        # authorized at once (consented before) and sent the browser back to Terraform Cloud's next page
+        alert = self.page.locator(ALERT_CSS).filter(visible=True).first
+        after = self.page.get_by_role("heading", name=names(*AFTER_CONNECT_HEADINGS)).filter(visible=True).first
+        outcome = await race({"refused": alert.wait_for(state="visible"), "back": after.wait_for(state="visible")},
+                             NAVIGATION_TIMEOUT_MS)
+        if outcome == "back":
+            return
+        if outcome is None:
             raise DriftError(SITE, WHERE.page, "connect", "Azure DevOps' authorize page or a validation message",
-                             ["a page on another site", ALERT_CSS], self.page.url) from None
+                             ["a page on another site", ALERT_CSS], self.page.url)
         raise FinalError("Terraform Cloud refused the VCS provider: " + (await alert_texts(self.page)
                                                                           or "no reason shown"))
 
