@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from robot.errors import FinalError
-from robot.model import OrgTask, Settings
+from robot.model import DEFAULT_APP_NAME, DEFAULT_ENTRA_APP_NAME, OrgTask, Settings
 from robot.tfc_api import TfcApi
 
 from .context import FlowContext
@@ -158,8 +158,11 @@ async def migrate_org(ctx: FlowContext, to: str, leaving: tuple[str, ...], delet
 
 async def _new_provider(ctx: FlowContext, to: str) -> str:
     """Runs the target route's flow for a provider of the new name; returns its OAuth token id."""
-    old_name, old_route = ctx.task.provider_name, ctx.task.route
-    ctx.task.provider_name, ctx.task.route = new_provider_name(ctx.task, to), to
+    task = ctx.task
+    old_name, old_route, old_app = task.provider_name, task.route, task.app_name
+    task.provider_name, task.route = new_provider_name(task, to), to
+    if to == "entra-app" and task.app_name == DEFAULT_APP_NAME.format(org=task.org):  # not one the user gave
+        task.app_name = DEFAULT_ENTRA_APP_NAME.format(org=task.org)
     try:
         generation = await detect_generation(ctx)
         if to == "entra-app":
@@ -167,7 +170,7 @@ async def _new_provider(ctx: FlowContext, to: str) -> str:
         else:
             await connect_org_pat(ctx, generation)
     finally:
-        ctx.task.provider_name, ctx.task.route = old_name, old_route
+        task.provider_name, task.route, task.app_name = old_name, old_route, old_app
     if not ctx.result.oauth_token_id:
         raise FinalError(f"the new provider on route {to} gave no OAuth token id")
     return ctx.result.oauth_token_id

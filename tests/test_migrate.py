@@ -128,3 +128,19 @@ def test_killed_in_the_middle_and_resumed_moves_each_item_exactly_once(sandbox, 
     assert len(new) == 1  # no duplicate provider
     assert all(i.token_changes == 1 and not i.ever_disconnected and i.vcs_repo.oauth_token_id == new[0].token.id
                for i in items)
+
+
+@pytest.mark.parametrize("via", ["portal", "graph"])
+def test_moves_to_an_entra_app_made_for_the_organization(via, tmp_path):
+    with Sandbox(SandboxOptions(tfc_ui="wizard", tfc_ado_form="both", render_delay_ms=(10, 40))) as sb:
+        _, items = world_with_old_provider(sb, workspaces=2, unmovable=0)
+        path = tmp_path / "orgs.yaml"
+        path.write_text(yaml.safe_dump({"organizations": [
+            {"name": ORG, "azure_devops_organization": ADO_ORG, "entra": {"via": via}}]}))
+        proc = run_cli(["migrate", str(path), "--to", "entra-app", "--delete-old", "--no-screenshots",
+                        "--out", str(tmp_path / "out")], env=sb.env(), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [new] = sb.world.tfc.clients_for(ORG)  # the old one deleted once nothing used it
+        [app] = sb.world.entra.apps_named(f"HCP Terraform ({ORG})")
+        assert new.name == f"{OLD} (Entra ID)" and new.key == app.app_id and new.token is not None
+        assert all(i.vcs_repo.oauth_token_id == new.token.id and i.token_changes == 1 for i in items)
