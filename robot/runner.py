@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Frame, Page, Request, Response, StorageState, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Frame,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    StorageState,
+    async_playwright,
+)
 from playwright.async_api import Error as PlaywrightError
 
 from flows.context import FlowContext
@@ -24,7 +34,7 @@ from .journal import ORG_STEP, Journal
 from .locate import origin
 from .model import OrgResult, OrgTask, Settings
 from .secrets import redact
-from .sessions import SessionStore
+from .sessions import SessionStore, pair_key
 from .traces import scrub_zip
 
 log = logging.getLogger("vcs_robot")
@@ -53,16 +63,14 @@ class RunOptions:
     stats: dict[str, int] = field(default_factory=lambda: {"sign_ins": 0})
     fresh_sign_in: bool = False  # sign in with the credentials even when a stored session would do
     journeys: dict[str, list[str]] = field(default_factory=dict)  # per account pair: the sign-in steps met
+    sessions: dict[str, StorageState] = field(default_factory=dict)  # exported sessions by pair_key, used once
 
 
 async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
     """Connects every job's org (each with its own settings); one org's failure never stops the others."""
     manifest = load_manifest()
     async with async_playwright() as playwright:
-        if options.browser_endpoint:
-            browser = await browsers.connect(playwright, options.browser_endpoint)
-        else:
-            browser = await browsers.launch(playwright, headless=options.headless)
+        browser = await _browser(playwright, options)
         try:
             sessions = Sessions(browser, manifest, options)
             limit = asyncio.Semaphore(max(1, options.workers))
@@ -78,6 +86,12 @@ async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) ->
             return list(await asyncio.gather(*(one(i, t, s) for i, (t, s) in enumerate(jobs))))
         finally:
             await browser.close()
+
+
+async def _browser(playwright: Playwright, options: RunOptions) -> Browser:
+    if options.browser_endpoint:
+        return await browsers.connect(playwright, options.browser_endpoint)
+    return await browsers.launch(playwright, headless=options.headless)
 
 
 class Sessions:
@@ -150,7 +164,8 @@ async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest:
 async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Manifest, options: RunOptions,
                    steps: list[str]) -> StorageState:
     store = SessionStore(settings.state_dir)
-    stored = None if options.fresh_sign_in else store.load(settings)
+    exported = options.sessions.pop(pair_key(settings), None)  # refused once: the credentials next time
+    stored = None if options.fresh_sign_in else exported or store.load(settings)
     context = await browser.new_context(**context_args(manifest, stored))
     pages = [await context.new_page(), await context.new_page()]
     try:
@@ -165,6 +180,26 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
         raise
     finally:
         await context.close()
+
+
+async def sign_in_pairs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions
+                        ) -> list[tuple[Settings, StorageState]]:
+    """Signs in afresh once per account pair of the jobs (on the first org of each) and returns the states."""
+    first: dict[str, tuple[OrgTask, Settings]] = {}
+    for task, settings in jobs:
+        first.setdefault(pair_key(settings), (task, settings))
+    manifest = load_manifest()
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright, options)
+        try:
+            signed_in = []
+            for task, settings in first.values():
+                steps = options.journeys.setdefault(f"{settings.tfc_username} + {settings.azure_username}", [])
+                signed_in.append((settings, await sign_in_once(browser, settings, task.org, manifest, options, steps)))
+                options.stats["sign_ins"] += 1
+            return signed_in
+        finally:
+            await browser.close()
 
 
 async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions: Sessions, manifest: Manifest,

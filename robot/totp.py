@@ -1,17 +1,20 @@
 """TOTP codes that are never reused.
 
 A site accepts each 30-second code once. The robot remembers, per secret, the last time window it
-used (in memory and in a ledger file shared by runs), and when that window is still current it waits
-for the next one: the only wait in the robot that is on the clock, because the clock is the state.
+used (in memory and in a ledger file shared by runs and by processes on one machine, claimed under a
+lock), and when that window is taken it waits for the next one: the only wait in the robot that is on
+the clock, because the clock is the state.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
@@ -44,24 +47,47 @@ class TotpSource:
         except (ValueError, OSError):
             return -1
 
-    def _remember(self, counter: int) -> None:
-        _last_used[self.key] = max(counter, _last_used.get(self.key, -1))
-        if not self.ledger:
-            return
+    @contextlib.contextmanager
+    def _ledger_locked(self) -> Iterator[dict[str, int]]:
+        """The ledger's contents under an exclusive lock, written back when the block ends: processes
+        sharing a state folder (shards on one machine) read, decide and write one at a time."""
+        assert self.ledger is not None
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
         with open(self.ledger.with_suffix(".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # processes sharing a state folder (shards) take turns
-            data = {}
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data: dict[str, int] = {}
             try:
                 data = json.loads(self.ledger.read_text())
             except (OSError, ValueError):
                 pass
-            data[self.key] = max(counter, int(data.get(self.key, -1)))
+            yield data
             tmp = self.ledger.with_name(f"{self.ledger.name}.{os.getpid()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(json.dumps(data))
             tmp.replace(self.ledger)
+
+    def _claim(self, counter: int) -> bool:
+        """Takes window `counter` if neither this process nor any other sharing the ledger took it or a later
+        one; the check and the record are one step under the ledger's lock."""
+        if counter <= _last_used.get(self.key, -1):
+            return False
+        if self.ledger:
+            with self._ledger_locked() as data:
+                taken = int(data.get(self.key, -1))
+                if counter > taken:
+                    data[self.key] = counter
+            if counter <= taken:
+                _last_used[self.key] = max(taken, _last_used.get(self.key, -1))
+                return False
+        _last_used[self.key] = counter
+        return True
+
+    def _remember(self, counter: int) -> None:
+        _last_used[self.key] = max(counter, _last_used.get(self.key, -1))
+        if self.ledger:
+            with self._ledger_locked() as data:
+                data[self.key] = max(counter, int(data.get(self.key, -1)))
 
     def last_used(self) -> int:
         return max(_last_used.get(self.key, -1), self._ledger_counter())
@@ -78,8 +104,7 @@ class TotpSource:
             while True:
                 now = self.clock()
                 counter = int(now // interval)
-                if counter > self.last_used():
-                    self._remember(counter)
+                if self._claim(counter):
                     return Secret(self._totp.at(counter * interval), "totp code", register_value=False)
                 wait = (counter + 1) * interval - now + 0.05
                 await asyncio.sleep(wait)  # allowed-sleep: the next TOTP window is a clock state

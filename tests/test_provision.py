@@ -191,24 +191,6 @@ def _count(db: Path, sql: str) -> int:
         return 0
 
 
-def test_shards_split_the_list_and_merge_into_one_report(sandbox, tmp_path):
-    names = [f"example-org-{n}" for n in range(1, 6)]
-    path = orgs_file(tmp_path, names)
-    journals = []
-    for k in (1, 2):
-        out = tmp_path / f"shard{k}"
-        proc = run_cli(["provision", str(path), "--shard", f"{k}/2", "--no-screenshots", "--out", str(out)],
-                       env=sandbox.env(), cwd=tmp_path)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        if (out / "journal.sqlite").exists():
-            journals.append(str(out / "journal.sqlite"))
-    proc = run_cli(["merge", *journals, "--out", str(tmp_path / "merged")], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    doc = json.loads((tmp_path / "merged" / "result.json").read_text())
-    assert sorted(o["org"] for o in doc["organizations"]) == names
-    assert doc["summary"]["connected"] == 5
-
-
 def test_dry_run_changes_nothing_and_tells_what_exists(sandbox, tmp_path):
     path = orgs_file(tmp_path, ["example-org-1", "example-org-2"])
     app = sandbox.world.azure.create_app("Terraform Cloud (example-org-2)", ["vso.code", "vso.code_status"],

@@ -4,6 +4,9 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+import subprocess
+import sys
+import time
 
 import pyotp
 import pytest
@@ -159,3 +162,34 @@ def test_ledger_from_the_future_waits(clock, secret, tmp_path):
     ledger.write_text(json.dumps({source.key: window(clock.now)}))
     run(source.fresh_code())
     assert window(clock.now) == window(clock.now - clock.sleeps[0]) + 1
+
+
+SHARED = pyotp.random_base32()
+CLAIMER = """
+import asyncio, sys, time
+from pathlib import Path
+from robot import totp
+from robot.secrets import Secret
+
+now = [30 * 56_666_667 + 3.0]  # every process starts in the same window, on its own fake clock
+async def sleep(seconds, *args, **kwargs):
+    now[0] += max(seconds, 0)
+totp.asyncio.sleep = sleep
+source = totp.TotpSource(Secret(sys.argv[1]), ledger=Path(sys.argv[2]), clock=lambda: now[0])
+while time.time() < float(sys.argv[3]):  # start together
+    pass
+for _ in range(40):
+    asyncio.run(source.fresh_code())
+    print(totp._last_used[source.key], flush=True)
+"""
+
+
+def test_processes_sharing_a_ledger_never_take_the_same_window(tmp_path):
+    """Shards on one machine signing in with one account: every code window goes to one process only."""
+    ledger, start = tmp_path / "totp-ledger.json", time.time() + 1.5
+    children = [subprocess.Popen([sys.executable, "-c", CLAIMER, SHARED,
+                                  str(ledger), str(start)], stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    taken = [int(line) for child in children for line in child.communicate(timeout=60)[0].split()]
+    assert all(child.returncode == 0 for child in children)
+    assert len(taken) == 160 and len(set(taken)) == 160, "two processes used the same code window"
+

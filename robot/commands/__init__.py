@@ -7,9 +7,9 @@ import sys
 
 from ..errors import BadInput
 from ..secrets import redact
-from . import check, connect, demo, doctor, migrate, provision, rotate, screenshots, serve
+from . import check, connect, demo, doctor, migrate, provision, rotate, screenshots, serve, sign_in
 
-COMMANDS = (connect, provision, rotate, migrate, doctor, demo, screenshots, check, serve)
+COMMANDS = (connect, provision, rotate, migrate, sign_in, doctor, demo, screenshots, check, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

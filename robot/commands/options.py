@@ -65,4 +65,6 @@ def plan_options() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these organizations")
     p.add_argument("--browser-endpoint", metavar="WS_URL", help="use a remote Playwright browser")
     p.add_argument("--attempts", type=int, default=4, help="tries per organization for transient faults")
+    p.add_argument("--sessions", metavar="FILE",
+                   help="start signed in from the sessions `vcs-robot sign-in --export` wrote (shards)")
     return p

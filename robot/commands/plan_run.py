@@ -19,6 +19,7 @@ from ..model import OrgResult, StepRecord
 from ..progress import Progress
 from ..report import write_all
 from ..runner import Flow, RunOptions, run_orgs
+from ..sessions import read_sessions
 from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
 
 Resumed = Callable[[Journal, str], "OrgResult | None"]
@@ -42,6 +43,7 @@ class PlanRun:
     trace: bool = False
     verbose: bool = False
     sandbox: SandboxOptions | None = None  # None: the live sites
+    sessions: Path | None = None  # an exported sessions file
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PlanRun:
@@ -49,7 +51,8 @@ class PlanRun:
         return cls(orgs_file=orgs_file, out=Path(args.out), workers=args.workers, resume=args.resume,
                    shard=args.shard, only=args.only, attempts=args.attempts, browser_endpoint=args.browser_endpoint,
                    headed=args.headed, step_screenshots=not args.no_screenshots, trace=args.trace,
-                   verbose=args.verbose, sandbox=sandbox_options(args, tuple(org_names_in(orgs_file))))
+                   verbose=args.verbose, sandbox=sandbox_options(args, tuple(org_names_in(orgs_file))),
+                   sessions=Path(args.sessions) if args.sessions else None)
 
 
 def org_names_in(path: Path) -> list[str]:
@@ -81,6 +84,7 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
     if run.attempts < 1:
         raise BadInput(f"--attempts {run.attempts}: must be 1 or more")
     shard = parse_shard(run.shard) if run.shard else None
+    sessions = read_sessions(run.sessions) if run.sessions else {}
     with sites(run.sandbox) as env:
         plan = load_plan(run.orgs_file, **settings_source(env, run.out, run.headed))
         specs = select_orgs(plan.orgs, shard=shard, only=run.only or None)
@@ -101,7 +105,7 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
         progress = Progress([s.name for s in specs], sys.stdout, done=list(done))
         options = RunOptions(out=run.out, flow=flow, workers=run.workers, headless=not run.headed, journal=journal,
                              step_screenshots=run.step_screenshots, trace=run.trace, on_update=progress.update,
-                             browser_endpoint=run.browser_endpoint, attempts=run.attempts)
+                             browser_endpoint=run.browser_endpoint, attempts=run.attempts, sessions=sessions)
         started = time.perf_counter()
         try:
             with progress:
