@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,31 @@ TRANSIENT_MARKERS = ("server_error", "temporarily_unavailable", "service unavail
 
 
 Flow = Callable[[FlowContext], Awaitable[None]]
+WORKERS_PER_CORE = 4  # bench/README.md: CPU-bound past 4 contexts per core, no faster beyond
+BASE_MIB, PER_WORKER_MIB = 600, 150  # bench/README.md: ~560 MiB with one worker, ~90 MiB more per worker
+
+
+def auto_workers() -> tuple[int, str]:
+    """A worker count for this machine (`--workers auto`) and why: 4 per core, fewer if memory is short."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    available = _available_mib()
+    by_memory = max(1, (available - BASE_MIB) // PER_WORKER_MIB) if available else WORKERS_PER_CORE * cores
+    workers = max(1, min(WORKERS_PER_CORE * cores, by_memory))
+    memory = f", {available / 1024:.1f} GiB available" if available else ""
+    return workers, f"{cores} core(s){memory}"
+
+
+def _available_mib() -> int:
+    """MemAvailable from /proc/meminfo in MiB (0 where there is none)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
 
 
 @dataclass

@@ -55,11 +55,22 @@ def output_options(default: str) -> argparse.ArgumentParser:
     return p
 
 
+def workers_value(text: str) -> int | str:
+    """`--workers`: a whole number, or "auto"."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number or auto") from None
+
+
 def plan_options() -> argparse.ArgumentParser:
     """Every command that runs a flow over an organizations file."""
     p = _parent()
     p.add_argument("orgs_file", metavar="ORGS.yaml")
-    p.add_argument("--workers", type=int, default=1, help="organizations at once (one browser context each)")
+    p.add_argument("--workers", type=workers_value, default=1, metavar="N|auto",
+                   help="organizations at once (one browser context each); auto: from the cores and memory")
     p.add_argument("--resume", action="store_true", help="skip organizations a previous run finished")
     p.add_argument("--shard", metavar="K/N", help="only the K-th of N stable parts of the list")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these organizations")

@@ -18,7 +18,7 @@ from ..journal import Journal
 from ..model import OrgResult, StepRecord
 from ..progress import Progress
 from ..report import write_all
-from ..runner import Flow, RunOptions, run_orgs
+from ..runner import Flow, RunOptions, auto_workers, run_orgs
 from ..sessions import read_sessions
 from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
 
@@ -32,7 +32,7 @@ class PlanRun:
 
     orgs_file: Path
     out: Path
-    workers: int = 1
+    workers: int | str = 1  # or "auto"
     resume: bool = False
     shard: str | None = None
     only: list[str] | None = None
@@ -79,8 +79,11 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
     """Runs `flow` for every selected org of the file: plan, journal, --resume, progress and reports.
     `resumed(journal, org)` is the result of an org a previous run finished; `before(plan, specs, out)`
     may answer instead of running (a dry run)."""
-    if run.workers < 1:
-        raise BadInput(f"--workers {run.workers}: must be 1 or more")
+    if run.workers == "auto":
+        run.workers, why = auto_workers()
+        print(f"workers: {run.workers} (auto: {why})")
+    if not isinstance(run.workers, int) or run.workers < 1:
+        raise BadInput(f"--workers {run.workers}: must be 1 or more, or auto")
     if run.attempts < 1:
         raise BadInput(f"--attempts {run.attempts}: must be 1 or more")
     shard = parse_shard(run.shard) if run.shard else None
