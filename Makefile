@@ -12,8 +12,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/vcs-robot demo --out out/demo
 
+# one test process per core; a file's tests stay together (some share a sandbox or the fixed screenshot ports)
 test: lint
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
