@@ -151,37 +151,6 @@ def test_a_final_failure_leaves_the_others_connected(sandbox, tmp_path):
     assert 'failures="1"' in (out / "junit.xml").read_text()
 
 
-def test_killed_with_sigkill_and_resumed_finishes_without_duplicates(sandbox, tmp_path):
-    names = [f"example-org-{n}" for n in range(1, 6)]
-    path = orgs_file(tmp_path, names)
-    out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
-    env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
-    child = subprocess.Popen([sys.executable, "-m", "robot", "provision", str(path), "--no-screenshots",
-                              "--out", str(out)], cwd=tmp_path, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    journal = out / "journal.sqlite"
-    deadline = time.time() + 120
-    while time.time() < deadline and child.poll() is None:  # kill in the middle of the second org
-        if journal.exists() and _count(journal, "SELECT count(*) FROM events WHERE org='example-org-2'") >= 3:
-            break
-        time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert _count(journal, "SELECT count(*) FROM events WHERE step='org' AND status='done'") < 5
-    proc = run_cli(["provision", str(path), "--resume", "--no-screenshots", "--out", str(out)],
-                   env=sandbox.env(), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    doc = json.loads((out / "result.json").read_text())
-    assert doc["summary"]["connected"] == 5
-    for name in names:
-        assert len(sandbox.world.azure.apps_named(f"Terraform Cloud ({name})")) == 1
-        clients = sandbox.world.tfc.clients_for(name)
-        assert len(clients) == 1 and clients[0].token is not None
-    resumed = [o for o in doc["organizations"] if o["steps"] and o["steps"][0]["name"] == "resumed"]
-    assert resumed, "the first organization, finished before the kill, should not run again"
-
-
 def _count(db: Path, sql: str) -> int:
     """Rows counted by `sql`; 0 while the journal is still being created by the other process."""
     try:
