@@ -1,4 +1,5 @@
-"""Provisioning many organizations: bad input, workers, resume after SIGKILL, final failures, shards."""
+"""Provisioning many organizations: bad input, workers, dry runs, Ctrl-C, final failures (kill and resume:
+test_kill_resume.py; shards: test_sessions.py; a remote browser: test_no_browser.py)."""
 from __future__ import annotations
 
 import json
@@ -125,14 +126,15 @@ def test_missing_and_unreadable_file(tmp_path, monkeypatch, capsys):
     _expect_bad(capsys, ["provision", str(tmp_path / "dir.yaml"), "--out", str(tmp_path / "out")])
 
 
-def test_example_file_provisions_with_workers_and_signs_in_once(tmp_path):
+def test_example_file_provisions_with_workers_and_signs_in_once(sandbox, tmp_path):
     out = tmp_path / "out"
-    proc = run_cli(["provision", str(ROOT / "examples" / "orgs.yaml"), "--sandbox", "--workers", "3",
-                    "--no-screenshots", "--out", str(out)], cwd=tmp_path)
+    proc = run_cli(["provision", str(ROOT / "examples" / "orgs.yaml"), "--workers", "3",
+                    "--no-screenshots", "--out", str(out)], env=sandbox.env(), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((out / "result.json").read_text())
     assert doc["summary"] == {"organizations": 5, "connected": 5, "failed": 0}
     assert doc["sign_ins"] == 1
+    assert sandbox.world.sign_ins["tfc"] == 1 and sandbox.world.sign_ins["microsoft"] == 1  # as the sites saw it
     assert "[5/5]" in proc.stdout  # plain progress lines when not a TTY
     junit = (out / "junit.xml").read_text()
     assert 'tests="5" failures="0"' in junit
@@ -171,28 +173,6 @@ def test_dry_run_changes_nothing_and_tells_what_exists(sandbox, tmp_path):
     assert "example-org-1: no provider yet" in proc.stdout
     assert "example-org-2: provider exists, not connected" in proc.stdout
     assert len(sandbox.world.tfc.clients_for("example-org-1")) == 0
-
-
-def test_remote_browser_endpoint(sandbox, tmp_path):
-    """--browser-endpoint drives a browser started elsewhere with `playwright launch-server`."""
-    from robot.browser import LAUNCH_ARGS, find_executable
-    config = tmp_path / "server.json"
-    config.write_text(json.dumps({"executablePath": find_executable(True), "headless": True, "host": "127.0.0.1",
-                                  "port": 0, "args": LAUNCH_ARGS + ["--no-sandbox"]}))
-    server = subprocess.Popen([sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium",
-                               "--config", str(config)], stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
-    try:
-        endpoint = server.stdout.readline().strip()
-        assert endpoint.startswith("ws://127.0.0.1:")
-        path = orgs_file(tmp_path, ["example-org-1", "example-org-2"])
-        proc = run_cli(["provision", str(path), "--browser-endpoint", endpoint, "--workers", "2",
-                        "--no-screenshots", "--out", str(tmp_path / "out")], env=sandbox.env(), cwd=tmp_path)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert len(sandbox.world.tfc.clients_for("example-org-2")) == 1
-    finally:  # the driver runs in a child of its own: end the whole group
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
 
 
 def test_ctrl_c_stops_cleanly_and_records_interrupted_steps(sandbox, tmp_path):
