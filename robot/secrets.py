@@ -1,11 +1,12 @@
 """Secrets travel wrapped in `Secret`, which refuses to print itself.
 
-Every value wrapped is registered, and `redact()` removes all registered values (and their URL- and
-JSON-encoded forms) from any text: logs, exceptions, reports and trace files go through it.
+Every value wrapped is registered, and `redact()` removes all registered values (and their URL-, JSON-
+and HTML-encoded forms) from any text: logs, exceptions, reports and trace files go through it.
 """
 from __future__ import annotations
 
 import hmac
+import html
 import json
 import logging
 import threading
@@ -17,11 +18,22 @@ _registered: set[str] = set()
 _MIN_LEN = 4  # shorter values would redact ordinary words
 
 
+def _encoded_forms(value: str) -> set[str]:
+    """The value as URL (Python; a browser's form submission, which encodes "~" too; encodeURIComponent), JSON
+    (traces keep non-ASCII letters as they are) and HTML (pages in traces: Python's html.escape, Jinja's
+    markupsafe, attribute serialisation) encoding write it."""
+    text = html.escape(value, quote=False)
+    return {value, quote(value, safe=""), quote_plus(value), quote_plus(value, safe="*").replace("~", "%7E"),
+            quote(value, safe="!'()*~"), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+            text, html.escape(value), text.replace('"', "&#34;").replace("'", "&#39;"),
+            value.replace("&", "&amp;").replace('"', "&quot;")}
+
+
 def register(value: str) -> None:
     """Remembers a secret value so that `redact` removes it everywhere."""
     if value and len(value) >= _MIN_LEN:
         with _lock:
-            _registered.update({value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]})
+            _registered.update(_encoded_forms(value))
 
 
 def redact(text: str) -> str:

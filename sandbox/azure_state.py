@@ -453,7 +453,7 @@ class AzureState:
     # ---- OAuth apps -----------------------------------------------------------------------------
     def _new_client_secret(self) -> ClientSecret:
         now = self.clock()
-        return ClientSecret(jwt_like(CLIENT_SECRET_LENGTH), now, now + SECRET_LIFETIME_DAYS * 86400)
+        return ClientSecret(self.world.hostile(jwt_like(CLIENT_SECRET_LENGTH)), now, now + SECRET_LIFETIME_DAYS * 86400)
 
     def create_app(self, name: str, scopes: list[str], callback_url: str, company_name: str = DEFAULT_COMPANY,
                    website: str = DEFAULT_WEBSITE, company_website: str | None = None, description: str = "",
@@ -465,7 +465,8 @@ class AzureState:
             app = App(id=self.world.new_uuid(), name=name, company_name=company_name,
                       company_website=company_website if company_website is not None else website,
                       description=description, website=website, callback_url=callback_url,
-                      scopes=[s for s, _, _ in SCOPES if s in scopes], app_secret=secrets.token_hex(16),
+                      scopes=[s for s, _, _ in SCOPES if s in scopes],
+                      app_secret=self.world.hostile(secrets.token_hex(16)),
                       client_secrets=[self._new_client_secret()],
                       owner=owner or self.world.azure_account.username, terms_url=terms_url,
                       privacy_url=privacy_url, created_at=self.clock())

@@ -163,8 +163,8 @@ class EntraState:
                          for name in world.options.ado_orgs}
         # the robot's own service principal for Graph (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)
         self.robot_client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        self.robot_client_secret = secrets.token_urlsafe(30) if not world.options.fixed_credentials \
-            else f"sandbox-graph-{self.robot_client_id[:8]}"
+        self.robot_client_secret = world.hostile(secrets.token_urlsafe(30) if not world.options.fixed_credentials
+                                                 else f"sandbox-graph-{self.robot_client_id[:8]}", ascii_only=True)
         self.graph_tokens: dict[str, float] = {}  # Graph access token -> expiry
         # what happened, for tests
         self.created: list[str] = []  # display names of apps registered (portal or Graph), in order
@@ -315,7 +315,8 @@ class EntraState:
                      ) -> PasswordCredential:
         with self.lock:
             start = self.clock()
-            text = f"{secrets.token_hex(2)[:3]}8Q~{secrets.token_urlsafe(28)[:37]}"  # the shape Entra shows
+            text = self.world.hostile(f"{secrets.token_hex(2)[:3]}8Q~{secrets.token_urlsafe(28)[:37]}",  # Entra's shape
+                                      ascii_only=True)  # Entra's secrets are ASCII (compared as such)
             cred = PasswordCredential(self._uuid(), display_name, text, start, start + days * 86400)
             app.passwords.append(cred)
             self.passwords_added += 1

@@ -78,6 +78,10 @@ class SandboxOptions:
     entra: AbstractSet[str] = frozenset()
     # per organization, that many workspaces on a connected legacy Azure DevOps OAuth-app provider (tfc_workspaces.py)
     workspaces: int = 0
+    # generated secrets (account passwords, Azure DevOps app and client secrets, Entra client secrets, the TFC API
+    # token) hold characters that JSON, URL and HTML encoding change (HOSTILE_CHARS; passwords a space too), so
+    # leak searches meet their escaped forms; each stays what its site accepts (World.hostile)
+    hostile_secrets: bool = False
 
     def __post_init__(self):
         self.faults = FaultPlan.coerce(self.faults)
@@ -101,13 +105,36 @@ class Account:
         return pyotp.TOTP(self.totp_secret)
 
 
-def _make_account(username: str, display: str, fixed: bool, rng: random.Random) -> Account:
+# SandboxOptions.hostile_secrets: URL encoding changes every one of these, JSON " \ (and é with ensure_ascii),
+# HTML " & < > '. No whitespace in a secret other than a password (the sites show client secrets and tokens as
+# one word), none of the characters pages mask secrets with (* • ● ·). Personal access tokens stay base62: that
+# is Azure DevOps' format, and how the robot knows one.
+HOSTILE_CHARS = "\"\\&%+/=<>'#?\u00e9"
+
+
+def hostile(value: str, spaces: bool = False, ascii_only: bool = False) -> str:
+    """`value`, as long as it is, with HOSTILE_CHARS written over characters spread along it (a space too with
+    `spaces`; no é with `ascii_only`: a token sent in an HTTP header, Entra's secrets); first and last kept."""
+    chars = [c for c in HOSTILE_CHARS if not (ascii_only and not c.isascii())] + ([" "] if spaces else [])
+    if len(value) < len(chars) + 2:
+        raise ValueError(f"hostile: a secret of {len(value)} characters cannot hold {len(chars)} more")
+    step = (len(value) - 2) // len(chars)
+    out = list(value)
+    for n, ch in enumerate(chars):
+        out[1 + n * step] = ch
+    return "".join(out)
+
+
+def _make_account(username: str, display: str, fixed: bool, rng: random.Random, hostile_secrets: bool = False
+                  ) -> Account:
     if fixed:
         password = f"sandbox-{username.split('@')[0]}-password"
         secret = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(32))
     else:
         password = secrets.token_urlsafe(18)
         secret = pyotp.random_base32()
+    if hostile_secrets:  # the TOTP secret stays base32: that is what it is
+        password = hostile(password, spaces=True)
     return Account(username, password, secret, display)
 
 
@@ -124,16 +151,22 @@ class World:
         self.sign_in_traps: collections.Counter[str] = collections.Counter()  # controls never to use, used
         fixed = self.options.fixed_credentials
         cred_rng = random.Random(f"credentials-{self.options.seed}")
-        self.azure_account = _make_account("admin@contoso.onmicrosoft.com", "Sandbox Admin", fixed, cred_rng)
-        self.tfc_account = _make_account("sandbox-admin", "sandbox-admin", fixed, cred_rng)
-        self.tfc_api_token = (f"sandbox.atlasv1.{cred_rng.getrandbits(128):032x}" if fixed
-                              else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}")
+        bad = self.options.hostile_secrets
+        self.azure_account = _make_account("admin@contoso.onmicrosoft.com", "Sandbox Admin", fixed, cred_rng, bad)
+        self.tfc_account = _make_account("sandbox-admin", "sandbox-admin", fixed, cred_rng, bad)
+        self.tfc_api_token = self.hostile(f"sandbox.atlasv1.{cred_rng.getrandbits(128):032x}" if fixed
+                                          else f"{secrets.token_hex(7)}.atlasv1.{secrets.token_urlsafe(48)}",
+                                          ascii_only=True)  # it travels in an Authorization header
         self.azure = AzureState(self)
         self.tfc = TfcState(self)
         self.tfc_workspaces = WorkspacesState(self)  # workspaces, registry modules, policy sets
         self.hcp = HcpState(self)
         self.entra = EntraState(self)
         self.ca_file = ""  # the sandbox's TLS certificate (sites graph and authority), written by the server
+
+    def hostile(self, value: str, ascii_only: bool = False) -> str:
+        """A generated secret as the sites make it, or (SandboxOptions.hostile_secrets) hostile to encodings."""
+        return hostile(value, ascii_only=ascii_only) if self.options.hostile_secrets else value
 
     def render_delay(self) -> int:
         low, high = self.options.render_delay_ms

@@ -1,5 +1,6 @@
 """`vcs-robot check`: passes on the sandbox, and names the broken site, page, step and element for each
-drift switch (sandbox/templates: world.options.drift)."""
+drift switch (sandbox/templates: world.options.drift); on a sandbox whose secrets encodings change, no secret is
+in any artifact of any run (failure screenshots, traces, JUnit XML) or its output, in any form."""
 from __future__ import annotations
 
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from robot.commands import build_parser
 from robot.commands.check import pytest_args
 from robot.secrets import MASK
+from tests.leaks import CHILD, SandboxSecrets, assert_no_leaks
 
 ROOT = Path(__file__).resolve().parent.parent
 # drift switch -> what the failure must name (site / page / step: element)
@@ -30,8 +32,14 @@ FAILING_TEST = {"ms-next-renamed": "test_01", "ado-create-renamed": "test_03", "
 TESTS = "12"
 
 
+def secrets_file(out: Path) -> Path:
+    return out.parent / f"{out.name}.secrets.jsonl"
+
+
 def check(out: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "robot", "check", "--output", str(out),
+    """`vcs-robot check` in a child process whose sandbox makes hostile secrets (SandboxOptions.hostile_secrets),
+    each recorded as it is made into secrets_file(out) (tests/leaks.py)."""
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(secrets_file(out)), "check", "--output", str(out),
                              "--element-timeout", "4000", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
@@ -102,3 +110,11 @@ def test_check_passes_on_the_sandbox_and_catches_every_drift_switch(tmp_path):
             assert not [n for n in z.namelist() if n.endswith(".jpeg")]  # no pixels: they cannot be scrubbed
             if drift == "tfc-connect-renamed":  # passwords and the client secret were typed: scrubbed
                 assert any(MASK in z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".trace"))
+                secrets = SandboxSecrets.read(secrets_file(tmp_path / drift))
+                assert any(name.startswith("Azure DevOps client secret") for name in secrets)
+
+    folders = {"full": "full", "read-only": "ro", "tolerated": "tolerated", **{d: d for d in DRIFTS}}
+    for name, folder in folders.items():  # no secret of its sandbox in any artifact of a run, in any form
+        secrets = SandboxSecrets.read(secrets_file(tmp_path / folder))
+        assert {"Terraform Cloud password 1", "Microsoft password 1"} <= set(secrets), name
+        assert_no_leaks(tmp_path / folder, secrets, {"output": results[name][1]})
