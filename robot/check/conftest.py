@@ -7,6 +7,7 @@ objects (robot/check/walk.py).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Generator, Iterator
@@ -18,6 +19,7 @@ from robot.config import load_settings
 from sandbox.server import Sandbox
 from sandbox.world import SandboxOptions
 
+from .record import Recorder
 from .walk import Sites, Walk
 
 SANDBOX_ORG = "example-org-1"
@@ -38,6 +40,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-drift", action="append", default=[], help="turn on a sandbox drift switch")
     group.addoption("--element-timeout", type=float, default=15_000,
                     help="milliseconds to wait for each element before calling it missing (default 15000)")
+    group.addoption("--record", default=None, metavar="DIR",
+                    help="record every page's ARIA snapshot, scrubbed, in DIR (vcs-robot fidelity)")
+    group.addoption("--scrub", action="append", default=[], metavar="WORD",
+                    help="with --record: another private value to replace (a name the pages show)")
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +84,13 @@ def walk(request: pytest.FixtureRequest, sites: Sites, pytestconfig: pytest.Conf
     w = Walk(sites, read_only=pytestconfig.getoption("--read-only"), headless=not pytestconfig.getoption("--headed"),
              slow_mo=pytestconfig.getoption("--slowmo") or 0, trace=tracing != "off",
              element_timeout_ms=pytestconfig.getoption("--element-timeout"))
+    record = pytestconfig.getoption("--record")
+    w.recorder = Recorder() if record else None
     w.start()
     cleanup_error = None
     try:
-        yield w
+        with w.recorder.hooked() if w.recorder else contextlib.nullcontext():
+            yield w
     finally:
         try:
             w.cleanup()
@@ -89,6 +98,8 @@ def walk(request: pytest.FixtureRequest, sites: Sites, pytestconfig: pytest.Conf
             cleanup_error = e
         keep = tracing == "on" or (tracing == "retain-on-failure" and (w.failed or cleanup_error is not None))
         w.close(_output(pytestconfig) / f"trace-{request.module.__name__.rsplit('.', 1)[-1]}.zip" if keep else None)
+        if record:  # once the walk is over: every private value it met is known
+            w.write_recording(Path(record), pytestconfig.getoption("--scrub"))
         if cleanup_error is not None:
             raise cleanup_error
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import pytest
 
 from flows.create_application import PLACEHOLDER_CALLBACK_PATH, REQUIRED_SCOPES, has_required_scopes
+from robot.locate import Where, control, role, text
+from robot.pages.ado import application_details, authorize, personal_access_tokens
+from robot.pages.ado import profile as profile_page
 from robot.pages.ado.authorize import AuthorizePage
 from robot.pages.ado.personal_access_tokens import PersonalAccessTokensPage
 from robot.pages.ado.profile import ProfilePage
@@ -51,7 +54,15 @@ def test_01_microsoft_sign_in(walk: Walk) -> None:
 
 
 def test_02_azure_devops_profile(walk: Walk) -> None:
-    walk.state["apps"] = walk.run(profile(walk).application_names())
+    async def step() -> list[str]:
+        names = await profile(walk).application_names()
+        # --record: the profile is read without `find`; these are its page object's words
+        await walk.record(walk.ado, profile_page.WHERE, "applications", (
+            ("the 'Applications and services' section", (role("heading", *profile_page.SECTION_TITLE),
+                                                          text(*profile_page.SECTION_TITLE))),
+            ("the 'Create new application' link", control(*profile_page.CREATE_LINK))))
+        return names
+    walk.state["apps"] = walk.run(step())
 
 
 def test_03_register_application_form(walk: Walk) -> None:
@@ -82,6 +93,9 @@ def test_04_application_details(walk: Walk) -> None:
             details = await profile(walk).open_application(walk.state["apps"][0])
         walk.state["app_id"] = await details.app_id()
         await details.callback_url()
+        await walk.record(walk.ado, application_details.WHERE, "read values", tuple(
+            (f"the value next to '{labels[0]}'", (text(*labels),))
+            for labels in (application_details.APP_ID, application_details.CALLBACK, application_details.SCOPES)))
         scopes = await details.scope_labels()
         assert walk.read_only or has_required_scopes(scopes), f"the new app shows the scopes {scopes}"
         if walk.read_only:
@@ -103,7 +117,7 @@ def test_05_terraform_cloud_sign_in(walk: Walk) -> None:
 
 def test_06_providers_list(walk: Walk) -> None:
     page = seed_list(walk) if walk.generation == SEED else wizard_list(walk)
-    walk.run(page.clients())
+    walk.state["providers"] = [card.name for card in walk.run(page.clients())]
 
 
 def test_07_add_provider(walk: Walk) -> None:
@@ -145,11 +159,14 @@ def test_09_connect_and_accept(walk: Walk) -> None:
             setup = walk.state["setup"]
             await setup.fill(walk.name, walk.state["app_id"], walk.state["secret"])
             await setup.connect_and_continue()
-        authorize = AuthorizePage(walk.tfc, walk.settings.azure_identity())
-        assert await authorize.wait() == "consent", await authorize.error_text()
-        scopes = await authorize.requested_scopes()
+        page = AuthorizePage(walk.tfc, walk.settings.azure_identity())
+        assert await page.wait() == "consent", await page.error_text()
+        await walk.record(walk.tfc, Where(authorize.SITE, authorize.PAGE), "consent", (
+            ("the 'Accept' button", (role("button", *authorize.ACCEPT),)),
+            ("the 'Deny' button", (role("button", *authorize.DENY),))))
+        scopes = await page.requested_scopes()
         assert has_required_scopes(scopes), f"the consent page asks for {scopes}"
-        await authorize.accept()
+        await page.accept()
         listing = seed_list(walk) if walk.generation == SEED else wizard_list(walk)
         if walk.generation == WIZARD and await wait_after_authorize(walk.tfc) == "advanced":
             advanced = AdvancedSettingsPage(walk.tfc)
@@ -173,7 +190,10 @@ def test_11_azure_devops_personal_access_tokens(walk: Walk) -> None:
     async def step() -> None:
         tokens = PersonalAccessTokensPage(walk.ado, walk.settings.azure_identity())
         await tokens.open_from_profile(walk.settings.azure_devops_url)
-        await tokens.tokens()
+        walk.state["tokens"] = await tokens.tokens()
+        await walk.record(walk.ado, personal_access_tokens.WHERE, "list", (
+            ("the 'Personal Access Tokens' heading", (role("heading", *personal_access_tokens.PAGE_TITLE),)),
+            ("the 'New Token' button", control(*personal_access_tokens.NEW_TOKEN))))
     walk.run(step())
 
 

@@ -19,12 +19,15 @@ from playwright.async_api import Error as PlaywrightError
 
 from robot import browser as browsers
 from robot.capture import load_manifest
-from robot.locate import strict_matching
+from robot.fidelity import Scrubber, private_values
+from robot.locate import Candidate, Where, strict_matching
 from robot.model import Settings
 from robot.pages.ado.profile import ProfilePage
 from robot.pages.tfc.edit_vcs_provider import EditVcsProviderPage
 from robot.runner import context_args
 from robot.traces import scrub_zip
+
+from .record import Recorder
 
 T = TypeVar("T")
 STEP_TIMEOUT_S = 180
@@ -51,6 +54,7 @@ class Walk:
     created_app: str | None = None  # the Azure DevOps app the walk created (cleanup deletes it)
     created_providers: list[str] = field(default_factory=list)  # their client ids
     generation: str = ""
+    recorder: Recorder | None = None  # with --record: every page's snapshot (record.py)
 
     def __post_init__(self) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -105,6 +109,26 @@ class Walk:
             await self._browser.close()
         if self._playwright:
             await self._playwright.stop()
+
+    # ---- recording (vcs-robot check --record) ------------------------------------------------------
+    async def record(self, page: Page, where: Where, step: str,
+                     lookups: tuple[tuple[str, tuple[Candidate, ...]], ...] = ()) -> None:
+        """Records a page the robot reads without `find` (its lookups given here), when recording."""
+        if self.recorder:
+            await self.recorder.page(page, where, step, lookups)
+
+    def write_recording(self, folder: Path, scrub: list[str]) -> None:
+        """Writes what was recorded, scrubbed of every private value the walk met."""
+        assert self.recorder is not None
+        s = self.settings
+        names = {"<app>": [self.name, *self.state.get("apps", [])], "<provider>": self.state.get("providers", []),
+                 "<token>": [t.name for t in self.state.get("tokens", [])],
+                 "<ado-org>": [t.organization for t in self.state.get("tokens", [])]}
+        private = private_values(self.org, [u for u in (s.tfc_username, s.azure_username) if u], names, scrub)
+        markup = "live" if self.sites.mode == "live" else self.sites.sandbox.world.options.markup
+        meta = {"mode": self.sites.mode, "generation": self.generation, "markup": markup,
+                "read_only": self.read_only, "walk": f"failed at {self.failed}" if self.failed else "passed"}
+        self.recorder.write(folder, Scrubber(private), meta)
 
     # ---- failure artifacts and cleanup -------------------------------------------------------------
     def failure_screenshots(self, folder: Path) -> None:

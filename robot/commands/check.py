@@ -5,7 +5,8 @@ page the robot uses, in order, and tells which site, page, step and element drif
 the environment / .env (skipped, not failed, without them). `--read-only` creates nothing; otherwise
 the check creates an Azure DevOps app and a VCS provider, connects them, and deletes both at the end.
 On a failure: both tabs' screenshots and (with --tracing) the trace, secrets scrubbed, in --output;
-JUnit XML for CI in --junitxml (default <output>/junit.xml).
+JUnit XML for CI in --junitxml (default <output>/junit.xml). `--record DIR` also keeps every page's
+accessibility snapshot, scrubbed, for `vcs-robot fidelity` (robot/check/record.py).
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default="out/check",
                    help="folder for failure screenshots and traces (emptied at the start, as pytest-playwright does)")
     p.add_argument("--junitxml", help="JUnit XML report (default <output>/junit.xml)")
+    p.add_argument("--record", metavar="DIR",
+                   help="record each page's accessibility snapshot, scrubbed, in DIR (for vcs-robot fidelity)")
+    p.add_argument("--scrub", action="append", default=[], metavar="WORD",
+                   help="with --record: one more private value to replace (a name the pages show); repeatable")
     p.add_argument("--element-timeout", type=float, default=15_000, help=argparse.SUPPRESS)
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -59,6 +64,12 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result += ["--org", args.org]
     if args.headed:
         result.append("--headed")
+    if args.record:
+        result += ["--record", str(Path(args.record).resolve())]
+    elif args.scrub:
+        raise BadInput("--scrub goes with --record DIR")
+    for word in args.scrub:
+        result += ["--scrub", word]
     if not args.live:
         result += ["--tfc-ui", args.tfc_ui, "--sandbox-markup", args.markup]
     for drift in args.drift:
