@@ -95,7 +95,6 @@ async def _portal_secret(ctx: FlowContext, app: EntraApp, secrets: CertificatesS
     leftovers = [s for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
     app.secret, app.secret_id = await secrets.new_client_secret(secret_description())
     ctx.note(f"added a client secret ({app.secret_id})")
-    await secrets.page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring shot
     await ctx.shot("entra-client-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     for old in leftovers:  # left by interrupted runs: the provider is not connected, so none is in use
         await secrets.delete(old.secret_id)

@@ -234,7 +234,9 @@ class Capture:
             await page.screenshot(path=path, type="jpeg", quality=80, mask=masks, mask_color=MASK_COLOR,
                                   animations="disabled", caret="hide", scale="css")
             self.written.append({"step": step, "path": str(path), "url": _safe_url(page.url)})
-        if images:
+        if images:  # no hover or focus ring left by the step's last click: the same state, the same pixels
+            await page.mouse.move(0, 0)
+            await page.evaluate("document.activeElement && document.activeElement.blur()")
             await _settle(page)
         for image in images:
             await self._doc_image(image, page, parts, masks)
