@@ -151,15 +151,21 @@ class Sessions:
             self._sign_in(key, settings, org)
 
     async def keep_newer(self, settings: Settings, started_with: StorageState, context: BrowserContext) -> None:
-        """A context that signed in again holds a newer session: later contexts start from it."""
+        """A context that signed in again holds a newer session: later contexts start from it. Not when the pair
+        signs in again or did meanwhile (this context's session may be the lost one: its cookies are then the
+        sign-in page's, and keeping them would start every later attempt signed out)."""
+        store = SessionStore(settings.state_dir)
+        key = store.path_for(settings)
         with contextlib.suppress(PlaywrightError):
             state = await context.storage_state()
+            current = self._current.get(key)
+            if current is None or not current.done() or current.exception() or current.result() is not started_with:
+                return
             if _cookies(state) != _cookies(started_with):
-                store = SessionStore(settings.state_dir)
                 store.save(settings, state)
                 done = asyncio.get_running_loop().create_future()
                 done.set_result(state)
-                self._current[store.path_for(settings)] = done
+                self._current[key] = done
 
 
 def _cookies(state: StorageState) -> set[tuple[str, str, str, str]]:

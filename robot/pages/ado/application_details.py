@@ -12,10 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, Request, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ...errors import DriftError, FinalError
+from ...errors import DriftError, FinalError, TransientError
 from ...locate import (
     EntryView,
     Where,
@@ -229,12 +229,34 @@ class ApplicationDetailsPage:
         await self.wait()
 
     async def _reveal(self, row: Locator) -> Secret:
-        """Shows the secret of the entry `row`, reads it, hides it again."""
+        """Shows the secret of the entry `row`, reads it, hides it again. When no secret shows after the page's
+        own request (fetch) for it got no answer or an error (a dropped connection, a lost session), that is
+        transient, not drift."""
         hide = row.get_by_role("button", name=names(*HIDE)).or_(row.get_by_role("link", name=names(*HIDE)))
-        if not await hide.filter(visible=True).count():
-            show = await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW))
-            await show.click()
-        await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE), timeout=TIMEOUT_MS)
+        failed: list[str] = []
+
+        def on_response(response: Response) -> None:
+            if response.request.resource_type in ("fetch", "xhr") and response.status >= 400:
+                failed.append(f"{response.status} from {plain_url(response.url)}")
+
+        def on_failed(request: Request) -> None:
+            if request.resource_type in ("fetch", "xhr"):
+                failed.append(f"{request.failure} at {plain_url(request.url)}")
+
+        self.page.on("response", on_response)
+        self.page.on("requestfailed", on_failed)
+        try:
+            if not await hide.filter(visible=True).count():
+                show = await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW))
+                await show.click()
+            await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE), timeout=TIMEOUT_MS)
+        except DriftError:
+            if failed:
+                raise TransientError(f"Azure DevOps did not show the client secret: {failed[0]}") from None
+            raise
+        finally:
+            self.page.remove_listener("response", on_response)
+            self.page.remove_listener("requestfailed", on_failed)
         value = self._longest_word(await describe(row))
         await (await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE))).click()
         await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW), timeout=TIMEOUT_MS)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ...errors import FinalError
+from ...errors import FinalError, TransientError
 from ...identity import Identity
 from ...locate import (
     Candidate,
@@ -195,7 +195,12 @@ class ProvidersList:
         listed = next((c for c in await self.clients() if c.name.lower() == name.strip().lower()), None)
         if listed is None or not listed.oauth_token_id:
             error = await self.error_text()
-            raise FinalError(f"Terraform Cloud shows no OAuth Token ID for {name}" + (f": {error}" if error else ""))
+            message = f"Terraform Cloud shows no OAuth Token ID for {name}" + (f": {error}" if error else "")
+            if listed is not None and not error:
+                # no word why: Terraform Cloud shows its message once, to the session's next page, which may be
+                # another organization's tab; worth another attempt
+                raise TransientError(f"{message} and no error")
+            raise FinalError(message)
         return listed.oauth_token_id
 
     async def error_text(self) -> str | None:
