@@ -35,10 +35,18 @@ def has_required_scopes(labels: list[str]) -> bool:
     return sorted(s.strip().lower() for s in labels) == sorted(s.lower() for s in REQUIRED_SCOPES)
 
 
-async def create_application(ctx: FlowContext, callback_url: str | None = None) -> Application:
+async def open_profile(ctx: FlowContext) -> None:
+    """Loads the Azure DevOps profile in its tab, while the TFC tab does its own first steps."""
+    await ProfilePage(ctx.ado_page, ctx.azure).open(ctx.settings.azure_devops_url)
+
+
+async def create_application(ctx: FlowContext, callback_url: str | None = None,
+                             profile_open: bool = False) -> Application:
+    """`profile_open`: the Azure DevOps tab shows the profile already (open_profile): not loaded again."""
     task = ctx.task
     profile = ProfilePage(ctx.ado_page, ctx.azure)
-    await profile.open(ctx.settings.azure_devops_url)
+    if not profile_open:
+        await profile.open(ctx.settings.azure_devops_url)
     if task.app_name in await profile.application_names():
         details = await profile.open_application(task.app_name)
         if has_required_scopes(await details.scope_labels()):

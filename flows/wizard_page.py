@@ -66,10 +66,11 @@ async def open_setup(ctx: FlowContext, page: ProvidersPage, card: ProviderEntry 
     return await choose.choose(FAMILY, SERVICE)
 
 
-async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
+async def connect_org_wizard(ctx: FlowContext, opened: bool = False, profile_open: bool = False) -> None:
     """Connects ctx.task.org on the wizard UI; an org already connected is left alone (check, then act).
 
-    `opened`: the TFC tab shows the org's providers page already (after detect_generation): not loaded again."""
+    `opened`: the TFC tab shows the org's providers page already (after detect_generation): not loaded again;
+    `profile_open`: the Azure DevOps tab shows the profile already."""
     page = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_existing"):
         if opened:
@@ -104,7 +105,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False) -> None:
         ctx.remember(callback_url=callback_url, oauth_client_id=client_id or "")
 
     async with ctx.step("create_application"):
-        app = await create_application(ctx, callback_url=callback_url)
+        app = await create_application(ctx, callback_url=callback_url, profile_open=profile_open)
         if app.callback_url != callback_url:
             ctx.note("the reused application has another callback URL: fixing it")
             await update_callback_url(ctx, app, callback_url)
