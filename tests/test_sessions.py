@@ -118,3 +118,15 @@ def _strings(node):
     elif isinstance(node, dict | list):
         for value in node.values() if isinstance(node, dict) else node:
             yield from _strings(value)
+
+
+def test_a_failed_sign_in_writes_no_sessions_file(tmp_path):
+    with Sandbox(SandboxOptions(sign_in=frozenset({"locked"}), render_delay_ms=(10, 40))) as sb:
+        orgs = tmp_path / "orgs.yaml"
+        orgs.write_text(yaml.safe_dump({"organizations": [{"name": "example-org-1"}]}))
+        sessions = tmp_path / "sessions.json"
+        proc = run_cli(["sign-in", str(orgs), "--export", str(sessions), "--out", str(tmp_path / "out")],
+                       env=sb.env(), cwd=tmp_path)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("vcs-robot: sign-in failed: ")
+        assert "Traceback" not in proc.stderr and not sessions.exists()

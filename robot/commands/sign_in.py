@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from ..config import load_plan
-from ..errors import BadInput
+from ..errors import BadInput, FinalError, TransientError
 from ..runner import RunOptions, sign_in_pairs
+from ..secrets import redact
 from ..sessions import export_sessions
 from .common import sandbox_options, settings_source, setup_logging, sites
 from .options import output_options, sites_options
@@ -35,7 +37,11 @@ def sign_in(args: argparse.Namespace) -> int:
         plan = load_plan(Path(args.orgs_file), **settings_source(env, out, args.headed))
         setup_logging(out)
         options = RunOptions(out=out, flow=_no_flow, headless=not args.headed, fresh_sign_in=True)
-        signed_in = asyncio.run(sign_in_pairs([plan.job(spec) for spec in plan.orgs], options))
+        try:
+            signed_in = asyncio.run(sign_in_pairs([plan.job(spec) for spec in plan.orgs], options))
+        except (FinalError, TransientError) as e:  # nothing is written: a half file would be worse than none
+            print(f"vcs-robot: sign-in failed: {redact(str(e))}", file=sys.stderr)
+            return 1
     export_sessions(export, signed_in)
     for settings, _ in signed_in:
         steps = options.journeys.get(f"{settings.tfc_username} + {settings.azure_username}") or ["signed in"]
