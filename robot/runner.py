@@ -72,7 +72,6 @@ def _available_mib() -> int:
     return 0
 
 
-
 @dataclass
 class RunOptions:
     out: Path
