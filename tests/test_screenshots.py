@@ -12,7 +12,7 @@ from PIL import Image
 from robot.capture import DOC_IMAGE_NAMES, MANIFEST, docs_page_of, load_manifest
 from robot.commands import build_parser
 from robot.commands.screenshots import BASELINES, PORT_BASES
-from robot.docs_images import compare_all, write_docs_page
+from robot.docs_images import compare_all, compare_image, write_docs_page
 from robot.errors import BadInput
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,11 +106,6 @@ def screenshots(*args) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=240)
 
 
-def _pixels(path: Path) -> bytes:
-    with Image.open(path) as img:
-        return img.convert("RGBA").tobytes()
-
-
 def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_change(tmp_path):
     first = screenshots("--sandbox", "--out", str(tmp_path / "1"))
     # the second run signs in as today's sites make it (a passkey prompt, a nudge, an HCP-linked account):
@@ -124,10 +119,12 @@ def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_chang
         if not other_ports:
             assert run.returncode == 0, run.stdout + run.stderr
             assert run.stdout.count(" same ") == len(DOC_IMAGE_NAMES)
-    for name in DOC_IMAGE_NAMES:  # two runs: pixel-identical
-        assert _pixels(tmp_path / "1" / "images" / name) == _pixels(tmp_path / "2" / "images" / name), name
-        if not other_ports:
-            assert _pixels(tmp_path / "1" / "images" / name) == _pixels(BASELINES / name), name
+    # two runs: the same images by the command's own measure (pixelmatch at the manifest's threshold, anti-aliased
+    # edge pixels aside: under load a rounded corner's edge may differ by one level); against the baselines: " same "
+    (tmp_path / "d").mkdir()
+    for name in DOC_IMAGE_NAMES:
+        assert compare_image(tmp_path / "1" / "images" / name, tmp_path / "2" / "images" / name,
+                             tmp_path / "d" / name, load_manifest().threshold) == 0, name
     # a deliberate UI change (the button's label) is caught with a diff image and exit 1
     name = "azure-devops-services-add-vcs-provider.png"
     changed = screenshots("--sandbox", "--drift", "tfc-add-a-vcs-provider", "--only", name,
