@@ -114,7 +114,7 @@ def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_chang
                          "--out", str(tmp_path / "2"))
     other_ports = "other ports" in first.stderr + second.stderr
     for run, out in ((first, tmp_path / "1"), (second, tmp_path / "2")):
-        assert (out / "azure-devops-services.md").exists()
+        assert (out / "azure-devops-services.md").exists(), run.stdout + run.stderr
         assert sorted(p.name for p in (out / "images").iterdir()) == sorted(DOC_IMAGE_NAMES)
         if not other_ports:
             assert run.returncode == 0, run.stdout + run.stderr

@@ -119,12 +119,15 @@ def run_flow(settings: Settings, task: OrgTask, out: Path, headless: bool = True
                      attempts=1)
     [result] = asyncio.run(run_orgs([(task, settings)], run))
     if result.status != "connected":
-        raise FlowFailed(f"the docs flow for {task.org} ({task.route}) failed: {result.error}")
+        raise FlowFailed(f"the docs flow for {task.org} ({task.route}) failed: {result.error}",
+                         transient=result.error_kind == "transient")
     return run_dir / "docs"
 
 
 class FlowFailed(Exception):
-    pass
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 # ---- the command ---------------------------------------------------------------------------------
@@ -149,6 +152,19 @@ def _run_page(args: argparse.Namespace, docs_page: str, org: str, out: Path) -> 
         if sandbox:
             sandbox.stop()
 
+
+
+def _run_page_once_more_if_transient(args: argparse.Namespace, docs_page: str, org: str, out: Path
+                                     ) -> tuple[Path, bool]:
+    """On the sandbox, a transient failure (a timeout on a loaded machine) runs the page again on a fresh
+    sandbox, once: a retry within one run would skip the steps already done and miss their images."""
+    try:
+        return _run_page(args, docs_page, org, out)
+    except FlowFailed as e:
+        if not (args.sandbox and e.transient):
+            raise
+        print(f"vcs-robot screenshots: {e}; once more on a fresh sandbox", file=sys.stderr)
+        return _run_page(args, docs_page, org, out)
 
 
 def screenshots(args: argparse.Namespace) -> int:
@@ -176,7 +192,7 @@ def screenshots(args: argparse.Namespace) -> int:
         if not wanted:
             continue
         try:
-            produced, on_fixed_ports = _run_page(args, docs_page, org, out / docs_page)
+            produced, on_fixed_ports = _run_page_once_more_if_transient(args, docs_page, org, out / docs_page)
         except FlowFailed as e:
             print(f"vcs-robot screenshots: {e}", file=sys.stderr)
             return 1
