@@ -11,8 +11,8 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError
 from ...identity import Identity
-from ...locate import Where, names, plain_url, race, value_next_to
-from ..microsoft.sign_in import MicrosoftSignIn
+from ...locate import Where, names, plain_url, value_next_to
+from ..microsoft.sign_in import open_signed_in
 
 SITE = "Azure DevOps"
 POLICIES = Where(SITE, "Organization settings: Policies")
@@ -43,20 +43,12 @@ class OrganizationSettings:
         self.organization = organization
 
     async def _open(self, path: str, where: Where, ready: str) -> None:
-        await self.page.goto(self.base + path.format(org=self.organization))
-        sign_in = MicrosoftSignIn(self.page, self.identity)
         shown = self.page.get_by_role("switch", name=names(ready)).or_(
             self.page.get_by_role("heading", name=names(ready))).filter(visible=True).first
-        for _ in range(3):
-            outcome = await race({"ready": shown.wait_for(state="visible"),
-                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
-            if outcome == "ready":
-                return
-            if outcome != "sign_in":
-                break
-            await sign_in.sign_in()
-        raise DriftError(SITE, where.page, "open", f'"{ready}"', [f'switch or heading~"{ready}"'],
-                         plain_url(self.page.url))
+        url = self.base + path.format(org=self.organization)
+        if not await open_signed_in(self.page, self.identity, url, shown, OPEN_TIMEOUT_MS):
+            raise DriftError(SITE, where.page, "open", f'"{ready}"', [f'switch or heading~"{ready}"'],
+                             plain_url(self.page.url))
 
     def oauth_switch(self) -> Locator:
         p = self.page

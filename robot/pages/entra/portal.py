@@ -11,8 +11,8 @@ from playwright.async_api import Locator, Page
 
 from ...errors import FinalError
 from ...identity import Identity
-from ...locate import Where, control, drift, find, names, race, role
-from ..microsoft.sign_in import MicrosoftSignIn
+from ...locate import Where, control, drift, find, names, role
+from ..microsoft.sign_in import open_signed_in
 
 SITE = "Microsoft Entra admin center"
 OPEN_TIMEOUT_MS = 45_000
@@ -28,18 +28,9 @@ def heading(page: Page | Locator, *variants: str) -> Locator:
 
 async def open_blade(page: Page, identity: Identity, url: str, where: Where, ready: Locator) -> None:
     """Goes to `url` and waits until `ready` shows, signing in on the way (then going to `url` again)."""
-    await page.goto(url)
-    sign_in = MicrosoftSignIn(page, identity)
-    for _ in range(MAX_SIGN_INS + 1):
-        outcome = await race({"ready": ready.wait_for(state="visible"),
-                              "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
-        if outcome == "ready":
-            return
-        if outcome != "sign_in":
-            break
-        await sign_in.sign_in()
-        await page.goto(url)
-    raise await drift(page, where, "open", f"the {where.page} blade", [f"{url} showing {where.page}"], [where.page])
+    if not await open_signed_in(page, identity, url, ready, OPEN_TIMEOUT_MS, MAX_SIGN_INS):
+        raise await drift(page, where, "open", f"the {where.page} blade", [f"{url} showing {where.page}"],
+                          [where.page])
 
 
 async def open_menu_item(page: Page, where: Where, *item: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, SignInDeadEnd, SignInRefused, TransientError, UnknownPage
 from ...identity import Identity
@@ -250,3 +250,19 @@ class MicrosoftSignIn:
                 tile = await find(self.page, WHERE, "pick an account", "'Use another account'",
                                   *control(*USE_ANOTHER_ACCOUNT))
             await tile.click()
+
+
+async def open_signed_in(page: Page, identity: Identity, url: str, ready: Locator, timeout_ms: float,
+                         sign_ins: int = 2) -> bool:
+    """Goes to `url` and waits until `ready` shows, signing in with Microsoft when its sign-in shows instead
+    (then going to `url` again: a sign-in does not always come back to it). False when neither shows."""
+    await page.goto(url)
+    sign_in = MicrosoftSignIn(page, identity)
+    for _ in range(sign_ins + 1):
+        outcome = await race({"ready": ready.wait_for(state="visible"),
+                              "sign_in": sign_in.wait_showing(timeout_ms)}, timeout_ms)
+        if outcome != "sign_in":
+            return outcome == "ready"
+        await sign_in.sign_in()
+        await page.goto(url)
+    return False
