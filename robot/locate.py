@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -305,10 +306,9 @@ async def value_next_to(scope: Scope, *labels: str) -> str | None:
 
 
 async def wait_for_value(page: Page, labels: tuple[str, ...], value: str, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
-    """Waits until the value shown next to a label is `value` (the browser re-checks on every frame)."""
-    await page.wait_for_function(
-        f"(arg) => {{ {_LIBRARY}; return valueNextTo(document.body, arg.labels) === arg.value; }}",
-        arg={"labels": list(labels), "value": value}, timeout=timeout)
+    """Waits until the value shown next to a label is `value`."""
+    await until(page, "arg => valueNextTo(document.body, arg.labels) === arg.value",
+                {"labels": list(labels), "value": value}, timeout)
 
 
 async def value_element(scope: Scope, *labels: str) -> Locator | None:
@@ -333,20 +333,18 @@ async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tupl
                            has: str = "", has_not: str = "", timeout: float = DEFAULT_TIMEOUT_MS,
                            name_labels: tuple[str, ...] = ("Name", "Display name")) -> None:
     """Waits until the page lists `count` entries named `name` (whose text matches `has`, and not
-    `has_not`), checked by the browser every 100 ms (raced waits: see next_screen)."""
-    await page.wait_for_function(
-        f"(arg) => {{ {_LIBRARY}; return countNamed(document.body, arg) === arg.count; }}",
-        arg={"markers": list(markers), "furniture": list(furniture), "name": name, "count": count, "has": has,
-             "hasNot": has_not, "nameLabels": list(name_labels)}, timeout=timeout, polling=100)
+    `has_not`)."""
+    await until(page, "arg => countNamed(document.body, arg) === arg.count",
+                {"markers": list(markers), "furniture": list(furniture), "name": name, "count": count, "has": has,
+                 "hasNot": has_not, "nameLabels": list(name_labels)}, timeout)
 
 
 async def wait_for_filtered_list(page: Page, markers: tuple[str, ...], words: str,
                                  timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     """Waits until a list filtered by `words` shows its answer: every entry shows the words and the list
     shows as many entries as it says it found (a list still loading is not an answer)."""
-    await page.wait_for_function(
-        f"(arg) => {{ {_LIBRARY}; return filteredListShows(document.body, arg); }}",
-        arg={"markers": list(markers), "furniture": [], "words": words, "nameLabels": []}, timeout=timeout)
+    await until(page, "arg => filteredListShows(document.body, arg)",
+                {"markers": list(markers), "furniture": [], "words": words, "nameLabels": []}, timeout)
 
 
 @dataclass(frozen=True)
@@ -418,17 +416,12 @@ async def screen_of(page: Page, screens: tuple[Screen, ...]) -> str | None:
 async def next_screen(page: Page, screens: tuple[Screen, ...], previous: str | None, errors: str,
                       timeout: float) -> str | None:
     """Waits until the page shows a screen other than `previous`, or an error (CSS `errors`); returns the
-    screen's name, or "error". The browser re-checks every 100 ms, not on every frame: a wait that loses a
-    race is cancelled in Python only, and the page keeps checking until its timeout (measured: rAF polling of
-    the losers cost about 0.2 CPU-s per org at 8 workers)."""
-    handle = await page.wait_for_function(
-        f"""(arg) => {{ {_LIBRARY};
-            const root = document.body;
-            if (arg.errors && errorTexts(root, arg.errors).length) return 'error';
-            const now = screenOf(root, arg.screens);
-            return now && now !== arg.previous ? now : false; }}""",
-        arg={"screens": _screens(screens), "previous": previous, "errors": errors}, timeout=timeout, polling=100)
-    return await handle.json_value()
+    screen's name, or "error"."""
+    return await until(page, """arg => {
+            if (arg.errors && errorTexts(document.body, arg.errors).length) return 'error';
+            const now = screenOf(document.body, arg.screens);
+            return now && now !== arg.previous ? now : false; }""",
+        {"screens": _screens(screens), "previous": previous, "errors": errors}, timeout)
 
 
 async def error_texts(scope: Scope, selectors: str) -> list[str]:
@@ -437,6 +430,44 @@ async def error_texts(scope: Scope, selectors: str) -> list[str]:
 
 
 # ---- waiting --------------------------------------------------------------------------------------
+_stops: set[asyncio.Future[None]] = set()
+_NAVIGATED = ("Execution context was destroyed", "Cannot find context", "navigat")
+
+
+async def until(page: Page, test: str, arg: Any, timeout: float) -> Any:
+    """Waits until `test` (a JavaScript function of `arg`, run in the page beside locate.js) returns a truthy
+    value, and returns it. The page checks when its document changes and every 200 ms; a navigation starts
+    the wait again in the new document. A wait cancelled in Python (a race lost) is stopped in the page too:
+    Playwright's wait_for_function would go on checking until its timeout (measured: about 0.2 CPU-s per
+    org at 8 workers for the losers of the sign-in races)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 1000
+    token = secrets.token_hex(6)
+    script = f"(input) => {{ {_LIBRARY}; return waitUntil({test}, input); }}"
+    try:
+        while (left := deadline - loop.time()) > 0:
+            try:
+                value = await page.evaluate(script, {"arg": arg, "token": token, "timeout": left * 1000})
+            except PlaywrightError as error:
+                if not any(words in error.message for words in _NAVIGATED):
+                    raise
+                await page.wait_for_load_state("domcontentloaded", timeout=max(left * 1000, 1))
+                continue
+            if value is not None:
+                return value
+    except asyncio.CancelledError:
+        stop = asyncio.ensure_future(_stop_waiting(page, token))
+        _stops.add(stop)
+        stop.add_done_callback(_stops.discard)
+        raise
+    raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for the page")
+
+
+async def _stop_waiting(page: Page, token: str) -> None:
+    with contextlib.suppress(PlaywrightError):
+        await page.evaluate("t => { const stop = (window.__vcsRobotStop || {})[t]; if (stop) stop(); }", token)
+
+
 async def race(waits: dict[str, Awaitable[object]], timeout_ms: float) -> str | None:
     """Runs awaitables concurrently; returns the key of the first to finish without error (or None
     when all failed or the time ran out). The others are cancelled."""

@@ -10,8 +10,8 @@ const SKIP = NOT_CONTENT + ', button, [role=button], select, option';
 const CELL = 'td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]';
 const ROW = 'tr, [role=row]';
 
-function shown(el) {
-  if (!el || !el.isConnected || el.closest('template, [hidden], [inert]')) return false;
+function isShown(el) {
+  if (!el.isConnected || el.closest('template, [hidden], [inert]')) return false;
   if (el.checkVisibility && !el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true,
                                                 opacityProperty: true, visibilityProperty: true})) return false;
   const r = el.getBoundingClientRect();
@@ -19,22 +19,34 @@ function shown(el) {
   return r.right + window.scrollX > 0 && r.bottom + window.scrollY > 0;  // not parked off-screen
 }
 
+// What one look at the page has learnt (a look is one call from the robot, or one check of a wait):
+// whether an element is shown, and its text. Elements are asked about many times per look.
+let shownSeen = new Map(), textSeen = new Map();
+function newLook() { shownSeen = new Map(); textSeen = new Map(); }
+
+function shown(el) {
+  if (!el) return false;
+  let answer = shownSeen.get(el);
+  if (answer === undefined) shownSeen.set(el, answer = isShown(el));
+  return answer;
+}
+
 // The text a person reads in `el`: form values, shown text; not the words of buttons inside (e.g. "Copy").
 function valueOf(el) {
   if (el.matches('input, textarea')) return norm(el.value);
   if (el.matches('select')) return norm(el.selectedOptions[0] ? el.selectedOptions[0].text : '');
+  let text = textSeen.get(el);
+  if (text !== undefined) return text;
   const parts = [];
-  const walk = node => {
-    for (const child of node.childNodes) {
-      if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
-      else if (child.nodeType !== Node.ELEMENT_NODE || !shown(child)) continue;
-      else if (child.matches('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])'
-                             + ':not([type=button]), textarea')) parts.push(child.value);
-      else if (!child.matches(SKIP)) walk(child);
-    }
-  };
-  walk(el);
-  return norm(parts.join(' '));
+  for (const child of el.childNodes) {
+    if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
+    else if (child.nodeType !== Node.ELEMENT_NODE || !shown(child)) continue;
+    else if (child.matches('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])'
+                           + ':not([type=button]), textarea')) parts.push(child.value);
+    else if (!child.matches(SKIP)) parts.push(valueOf(child));
+  }
+  textSeen.set(el, text = norm(parts.join(' ')));
+  return text;
 }
 
 function textOf(el) { return el.matches('input, textarea, select') ? '' : valueOf(el); }
@@ -309,4 +321,45 @@ function screenOf(root, screens) {
 // The shown error messages of a page (alerts and error-styled text).
 function errorTexts(root, selectors) {
   return within(root, selectors).filter(shown).map(textOf).filter(Boolean);
+}
+
+// ---- waiting: a condition checked in the page, woken by its changes, stoppable -------------------
+const WAKE_MS = 30;     // after a change of the document, check within this
+const IDLE_MS = 200;    // and at least this often (changes that are no mutation: layout, typed values)
+
+// Resolves with the first truthy value of `test(input.arg)`, or null once `input.timeout` ms pass or the
+// robot stops the wait (window.__vcsRobotStop[input.token](): a race lost).
+function waitUntil(test, input) {
+  const stops = window.__vcsRobotStop || (window.__vcsRobotStop = {});
+  return new Promise(resolve => {
+    let timer = 0, due = 0, done = false;
+    const soon = ms => {
+      const at = performance.now() + ms;
+      if (timer && due <= at) return;
+      clearTimeout(timer);
+      due = at;
+      timer = setTimeout(check, ms);
+    };
+    const observer = new MutationObserver(() => soon(WAKE_MS));
+    const finish = value => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(limit);
+      observer.disconnect();
+      delete stops[input.token];
+      resolve(value);
+    };
+    function check() {
+      timer = 0;
+      let value = false;
+      newLook();
+      try { value = test(input.arg); } catch (e) { value = false; }
+      if (value) finish(value); else if (!done) soon(IDLE_MS);
+    }
+    const limit = setTimeout(() => finish(null), input.timeout);
+    stops[input.token] = () => finish(null);
+    observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+    check();
+  });
 }
