@@ -268,8 +268,10 @@ async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
 
 # ---- reading --------------------------------------------------------------------------------------
 async def _evaluate(scope: Scope, function: str, arg: Any) -> Any:
-    root = scope if isinstance(scope, Locator) else scope.locator("body")
-    return await root.evaluate(f"(root, arg) => {{ {_LIBRARY}; return {function}(root, arg); }}", arg)
+    if isinstance(scope, Page):  # one round trip; a locator's evaluate waits for its element first
+        return await scope.evaluate(
+            f"(arg) => {{ {_LIBRARY}; return {function}(document.body || document.documentElement, arg); }}", arg)
+    return await scope.evaluate(f"(root, arg) => {{ {_LIBRARY}; return {function}(root, arg); }}", arg)
 
 
 async def choose_option(control: Locator, *options: str, timeout: float = 5_000) -> str | None:
@@ -365,11 +367,21 @@ async def describe(entry: Locator, name_labels: tuple[str, ...] = ("Name", "Disp
     return EntryView(info["name"], info["text"], info["values"], info["links"])
 
 
+async def described_entries(scope: Scope, markers: tuple[str, ...], furniture: tuple[str, ...] = (),
+                            name_labels: tuple[str, ...] = ("Name", "Display name")) -> list[tuple[Locator, EntryView]]:
+    """`entries` with what each shows (`describe`), read in one look."""
+    tag = secrets.token_hex(4)
+    views = await _evaluate(scope, "describedEntries", {"markers": list(markers), "furniture": list(furniture),
+                                                        "tag": tag, "nameLabels": list(name_labels)})
+    return [(page_of(scope).locator(f'[data-vcs-robot-entry~="{tag}-{i}"]'),
+             EntryView(v["name"], v["text"], v["values"], v["links"])) for i, v in enumerate(views)]
+
+
 async def entry_named(scope: Scope, name: str, markers: tuple[str, ...],
                       furniture: tuple[str, ...] = ()) -> Locator | None:
     """The entry whose name is `name` (case-insensitively), or None."""
-    for entry in await entries(scope, markers, furniture):
-        if (await describe(entry)).name.lower() == name.strip().lower():
+    for entry, view in await described_entries(scope, markers, furniture):
+        if view.name.lower() == name.strip().lower():
             return entry
     return None
 

@@ -227,6 +227,14 @@ function entries(root, arg) {
   return found.length;
 }
 
+// Each entry tagged (as `entries`) and what it shows (as `describe`), in one look.
+function describedEntries(root, arg) {
+  const found = entryElements(root, arg);
+  found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry',
+                                         `${e.getAttribute('data-vcs-robot-entry') || ''} ${arg.tag}-${i}`.trim()));
+  return found.map(e => describe(e, arg.nameLabels));
+}
+
 // Where a link or a scripted control goes: its href, else an attribute holding a path or URL.
 function targetOf(el) {
   if (el.getAttribute('href')) return el.getAttribute('href');

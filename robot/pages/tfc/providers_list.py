@@ -23,9 +23,8 @@ from ...locate import (
     Where,
     control,
     css,
-    describe,
+    described_entries,
     drift,
-    entries,
     find,
     is_ready,
     mark_ready,
@@ -87,7 +86,7 @@ def parse(view: EntryView) -> ProviderEntry:
 
 async def read_entries(page: Page) -> list[tuple[Locator, ProviderEntry]]:
     """Every client listed, with the locator of its entry."""
-    return [(entry, parse(await describe(entry))) for entry in await entries(page, MARKERS, FURNITURE)]
+    return [(entry, parse(view)) for entry, view in await described_entries(page, MARKERS, FURNITURE)]
 
 
 def text_containing(words: str) -> Candidate:
