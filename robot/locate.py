@@ -450,8 +450,7 @@ async def until(page: Page, test: str, arg: Any, timeout: float) -> Any:
     """Waits until `test` (a JavaScript function of `arg`, run in the page beside locate.js) returns a truthy
     value, and returns it. The page checks when its document changes and every 200 ms; a navigation starts
     the wait again in the new document. A wait cancelled in Python (a race lost) is stopped in the page too:
-    Playwright's wait_for_function would go on checking until its timeout (measured: about 0.2 CPU-s per
-    org at 8 workers for the losers of the sign-in races)."""
+    Playwright's wait_for_function would go on checking until its timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout / 1000
     token = secrets.token_hex(6)
