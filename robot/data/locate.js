@@ -219,21 +219,18 @@ function entryElements(root, arg) {
   return found;
 }
 
-function entries(root, arg) {
+// Tags each entry found (tags accumulate, so locators of earlier calls keep pointing at their entries).
+function taggedEntries(root, arg) {
   const found = entryElements(root, arg);
-  // tags accumulate, so locators of earlier calls keep pointing at their entries
   found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry',
                                          `${e.getAttribute('data-vcs-robot-entry') || ''} ${arg.tag}-${i}`.trim()));
-  return found.length;
+  return found;
 }
 
+function entries(root, arg) { return taggedEntries(root, arg).length; }
+
 // Each entry tagged (as `entries`) and what it shows (as `describe`), in one look.
-function describedEntries(root, arg) {
-  const found = entryElements(root, arg);
-  found.forEach((e, i) => e.setAttribute('data-vcs-robot-entry',
-                                         `${e.getAttribute('data-vcs-robot-entry') || ''} ${arg.tag}-${i}`.trim()));
-  return found.map(e => describe(e, arg.nameLabels));
-}
+function describedEntries(root, arg) { return taggedEntries(root, arg).map(e => describe(e, arg.nameLabels)); }
 
 // Where a link or a scripted control goes: its href, else an attribute holding a path or URL.
 function targetOf(el) {
