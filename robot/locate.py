@@ -79,41 +79,88 @@ def field_names(*variants: str) -> re.Pattern:
 @dataclass(frozen=True)
 class Candidate:
     """One way to find an element: a description for error messages, how to build the locator, its cost
-    (0: ids and CSS, evaluated cheaply; 1: accessible-name and label chains) and the words it looks for."""
+    (0: ids and CSS, evaluated cheaply; 1: accessible-name and label chains), the words it looks for, and
+    the same question for locate.js's `findFirst` (`spec`; None: only Playwright's engines can answer it)."""
 
     description: str
     build: Callable[[Scope], Locator]
     cost: int = 1
     words: tuple[str, ...] = field(default=())
+    spec: dict[str, Any] | None = None
+
+
+def _js(pattern: re.Pattern | None) -> list[str] | None:
+    """A regular expression as JavaScript's RegExp takes it: source and flags."""
+    if pattern is None:
+        return None
+    return [pattern.pattern, "".join(f for f, bit in (("i", re.IGNORECASE), ("s", re.DOTALL), ("m", re.MULTILINE))
+                                     if pattern.flags & bit)]
+
+
+def _spec(kind: str, pattern: re.Pattern | None = None, **more: str) -> dict[str, Any]:
+    """A candidate as locate.js reads it: its kind and name pattern, and what else it must hold."""
+    return {"kind": kind, "name": _js(pattern), **more}
+
+
+def inside(selector: str, candidate: Candidate) -> Candidate:
+    """`candidate`, only inside an element of CSS `selector`."""
+    build = candidate.build
+    spec = candidate.spec and {**candidate.spec, "inside": selector}
+    return Candidate(f"{selector} {candidate.description}", lambda s: build(s.locator(selector)), candidate.cost,
+                     candidate.words, spec)
+
+
+def having(candidate: Candidate, pattern: re.Pattern) -> Candidate:
+    """`candidate`, only where its text matches `pattern` (Playwright's has_text)."""
+    build = candidate.build
+    spec = candidate.spec and {**candidate.spec, "has": _js(pattern)}
+    return Candidate(f"{candidate.description} has~/{pattern.pattern}/", lambda s: build(s).filter(has_text=pattern),
+                     candidate.cost, candidate.words, spec)
 
 
 def role(kind: Role, *variants: str) -> Candidate:
     """An element of ARIA role `kind` named any of `variants` (any name when none is given)."""
     if not variants:
-        return Candidate(f"role={kind}", lambda s: s.get_by_role(kind))
-    return Candidate(f'role={kind} name~"{"|".join(variants)}"',
-                     lambda s: s.get_by_role(kind, name=names(*variants)), words=variants)
+        return Candidate(f"role={kind}", lambda s: s.get_by_role(kind), spec=_spec("role", role=kind))
+    return role_matching(kind, names(*variants), f'role={kind} name~"{"|".join(variants)}"', variants)
+
+
+def role_matching(kind: Role, pattern: re.Pattern, description: str, words: tuple[str, ...] = (),
+                  level: int | None = None) -> Candidate:
+    """An element of ARIA role `kind` whose accessible name matches `pattern` (a heading: of `level`)."""
+    if level is None:
+        return Candidate(description, lambda s: s.get_by_role(kind, name=pattern), words=words,
+                         spec=_spec("role", pattern, role=kind))
+    return Candidate(description, lambda s: s.get_by_role(kind, name=pattern, level=level), words=words,
+                     spec={**_spec("role", pattern, role=kind), "level": level})
 
 
 def label(*variants: str) -> Candidate:
-    return Candidate(f'label~"{"|".join(variants)}"', lambda s: s.get_by_label(field_names(*variants)),
-                     words=variants)
+    pattern = field_names(*variants)
+    return Candidate(f'label~"{"|".join(variants)}"', lambda s: s.get_by_label(pattern), words=variants,
+                     spec=_spec("label", pattern))
 
 
 def text(*variants: str) -> Candidate:
-    return Candidate(f'text~"{"|".join(variants)}"', lambda s: s.get_by_text(names(*variants)), words=variants)
+    return text_matching(names(*variants), f'text~"{"|".join(variants)}"', variants)
+
+
+def text_matching(pattern: re.Pattern, description: str, words: tuple[str, ...] = ()) -> Candidate:
+    """The element whose own text (all of it, with its children's) matches `pattern`."""
+    return Candidate(description, lambda s: s.get_by_text(pattern), words=words, spec=_spec("text", pattern))
 
 
 def css(selector: str) -> Candidate:
-    return Candidate(f"css={selector}", lambda s: s.locator(selector), cost=0)
+    return Candidate(f"css={selector}", lambda s: s.locator(selector), cost=0, spec=_spec("css", selector=selector))
 
 
 def text_field(*variants: str) -> tuple[Candidate, ...]:
     """A text field by what names it: its label (`for`, wrapping, aria-labelledby or aria-label), or
     only a placeholder."""
+    pattern = field_names(*variants)
     return (label(*variants),
-            Candidate(f'placeholder~"{"|".join(variants)}"', lambda s: s.get_by_placeholder(field_names(*variants)),
-                      words=variants))
+            Candidate(f'placeholder~"{"|".join(variants)}"', lambda s: s.get_by_placeholder(pattern),
+                      words=variants, spec=_spec("placeholder", pattern)))
 
 
 def control(*variants: str) -> tuple[Candidate, ...]:
@@ -125,18 +172,19 @@ def control_matching(pattern: str) -> tuple[Candidate, ...]:
     """A button or link whose name matches a regular expression (case-insensitively): for words that vary,
     such as "Skip for now (14 days until this is required)"."""
     regex = re.compile(pattern, re.IGNORECASE)
-    return (Candidate(f"role=button name~/{pattern}/", lambda s: s.get_by_role("button", name=regex)),
-            Candidate(f"role=link name~/{pattern}/", lambda s: s.get_by_role("link", name=regex)))
+    return (role_matching("button", regex, f"role=button name~/{pattern}/"),
+            role_matching("link", regex, f"role=link name~/{pattern}/"))
 
 
 def visible_label(*variants: str) -> Candidate:
     """A field by its label, shown ones only (kept for callers that build locators themselves)."""
-    return Candidate(f'visible label~"{"|".join(variants)}"',
-                     lambda s: s.get_by_label(field_names(*variants)).filter(visible=True), words=variants)
+    pattern = field_names(*variants)
+    return Candidate(f'visible label~"{"|".join(variants)}"', lambda s: s.get_by_label(pattern).filter(visible=True),
+                     words=variants, spec=_spec("label", pattern))
 
 
 def role_alert() -> Candidate:
-    return Candidate("role=alert", lambda s: s.get_by_role("alert"))
+    return role("alert")
 
 
 @dataclass(frozen=True)
@@ -181,10 +229,12 @@ def page_of(scope: Scope) -> Page:
     return scope if isinstance(scope, Page) else scope.page
 
 
-async def _first_shown(loc: Locator) -> Locator | None:
-    """The first match that is shown on screen (a visible but off-screen copy does not count)."""
+async def _first_shown(loc: Locator, or_visible: bool = False) -> Locator | None:
+    """The first match that is shown on screen (a visible but off-screen copy does not count); with
+    `or_visible`, when only such copies match (`loc` filtered visible), the first of them."""
     flags = await loc.evaluate_all(_ON_SCREEN)
-    return next((loc.nth(i) for i, ok in enumerate(flags) if ok), None)
+    first = next((loc.nth(i) for i, ok in enumerate(flags) if ok), None)
+    return loc.first if first is None and flags and or_visible else first
 
 
 def _union(locators: list[Locator]) -> Locator:
@@ -198,26 +248,70 @@ async def find(scope: Scope, where: Where, step: str, element: str, *candidates:
                timeout: float | None = None, state: State = "visible") -> Locator:
     """Waits until a candidate shows and returns its first shown match; raises DriftError when none does.
 
-    The cheap candidates (ids, CSS) are looked at first, once, without waiting; then the union of all is
-    waited for and its first match shown on screen wins (candidates name the same element, so document
-    order decides). Two round trips to the browser when found, whatever the number of candidates."""
+    The cheap candidates (ids, CSS) win over the others; among those, the first shown in document order
+    (candidates name the same element). A hidden or off-screen match never wins over a shown one."""
     timeout = _timeout.get() if timeout is None else timeout
-    built = [(c, c.build(scope).filter(visible=True) if state == "visible" else c.build(scope)) for c in candidates]
-    union = _union([loc for _, loc in built])
     if state != "visible":
+        union = _union([c.build(scope) for c in candidates])
         await union.first.wait_for(state=state, timeout=timeout)
         return union.first
+    try:
+        hit = await wait_shown(scope, *candidates, timeout=timeout)
+    except PlaywrightTimeout:
+        raise await drift(scope, where, step, element, [c.description for c in candidates],
+                          [w for c in candidates for w in c.words]) from None
+    if _strict.get():
+        await _only_one([(c, c.build(scope).filter(visible=True)) for c in candidates], where, step, element, scope)
+    return hit
+
+
+async def wait_shown(scope: Scope, *candidates: Candidate, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
+    """`find` without the drift report: the first shown match of the candidates; PlaywrightTimeout when none
+    shows in time (for races of what a page may show next)."""
+    built = [(c, c.build(scope).filter(visible=True)) for c in candidates]
+    union = _union([loc for _, loc in built])
+    if all(c.spec for c in candidates):
+        hit = await _find_in_page(scope, candidates, union, timeout)
+    else:
+        hit = await _find_by_playwright(built, union, timeout)
+    if hit is None:
+        raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for {candidates[0].description}")
+    return hit
+
+
+_SLICE_MS = 1_000
+_FIND = "(arg, root) => findFirst(root, arg)"
+
+
+async def _find_in_page(scope: Scope, candidates: tuple[Candidate, ...], union: Locator,
+                        timeout: float) -> Locator | None:
+    """The cheap path: locate.js looks for the candidates in the page, again whenever the page changes, and
+    tags the element found; the action on it then needs no role or text engine (one round trip when the
+    element shows). Each second it has found nothing, Playwright's own engines look too: markup the
+    page-side reading misses (shadow DOM, exotic names) costs at most that second."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 1000
+    tag = secrets.token_hex(6)
+    arg = {"candidates": [c.spec for c in candidates], "tag": tag}
+    while (left := (deadline - loop.time()) * 1000) > 0:
+        with contextlib.suppress(PlaywrightTimeout):
+            if await until(scope, _FIND, arg, min(left, _SLICE_MS)):
+                return page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
+        if hit := await _first_shown(union, or_visible=True):
+            return hit
+    return None
+
+
+async def _find_by_playwright(built: list[tuple[Candidate, Locator]], union: Locator, timeout: float) -> Locator | None:
+    """Playwright's engines only: the cheap candidates looked at once, then the union waited for."""
     cheap = [loc for c, loc in built if c.cost == 0]
     hit = await _first_shown(_union(cheap)) if cheap else None
     if hit is None:
         try:
             await union.first.wait_for(state="visible", timeout=timeout)
         except PlaywrightTimeout:
-            raise await drift(scope, where, step, element, [c.description for c in candidates],
-                              [w for c in candidates for w in c.words]) from None
-        hit = await _first_shown(union) or union.first  # only off-screen matches: the first of them
-    if _strict.get():
-        await _only_one(built, where, step, element, scope)
+            return None
+        hit = await _first_shown(union, or_visible=True)
     return hit
 
 
@@ -267,11 +361,19 @@ async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
 
 
 # ---- reading --------------------------------------------------------------------------------------
+async def _run(scope: Scope, body: str, arg: Any, timeout: float | None = None) -> Any:
+    """Runs `body` in the page beside locate.js, with `input` the argument and `root` the element searched
+    in (the body for a page). One round trip for a page; a locator's evaluate waits for its element first
+    (at most `timeout`). Installing locate.js once per document instead of sending it with each call was
+    measured twice (bench/README.md): no faster."""
+    if isinstance(scope, Page):
+        return await scope.evaluate(f"(input) => {{ {_LIBRARY}; const root = document.body || "
+                                    f"document.documentElement; {body} }}", arg)
+    return await scope.evaluate(f"(root, input) => {{ {_LIBRARY}; {body} }}", arg, timeout=timeout)
+
+
 async def _evaluate(scope: Scope, function: str, arg: Any) -> Any:
-    if isinstance(scope, Page):  # one round trip; a locator's evaluate waits for its element first
-        return await scope.evaluate(
-            f"(arg) => {{ {_LIBRARY}; return {function}(document.body || document.documentElement, arg); }}", arg)
-    return await scope.evaluate(f"(root, arg) => {{ {_LIBRARY}; return {function}(root, arg); }}", arg)
+    return await _run(scope, f"return {function}(root, input);", arg)
 
 
 async def choose_option(control: Locator, *options: str, timeout: float = 5_000) -> str | None:
@@ -362,8 +464,7 @@ class EntryView:
 async def describe(entry: Locator, name_labels: tuple[str, ...] = ("Name", "Display name")) -> EntryView:
     """What an entry shows; its name is the value next to one of `name_labels`, else its heading, first
     cell or first words."""
-    info = await entry.evaluate(f"(root, labels) => {{ {_LIBRARY}; return describe(root, labels); }}",
-                                list(name_labels))
+    info = await _run(entry, "return describe(root, input);", list(name_labels))
     return EntryView(info["name"], info["text"], info["values"], info["links"])
 
 
@@ -446,19 +547,21 @@ _stops: set[asyncio.Future[None]] = set()
 _NAVIGATED = ("Execution context was destroyed", "Cannot find context", "navigat")
 
 
-async def until(page: Page, test: str, arg: Any, timeout: float) -> Any:
-    """Waits until `test` (a JavaScript function of `arg`, run in the page beside locate.js) returns a truthy
-    value, and returns it. The page checks when its document changes and every 200 ms; a navigation starts
-    the wait again in the new document. A wait cancelled in Python (a race lost) is stopped in the page too:
-    Playwright's wait_for_function would go on checking until its timeout."""
+async def until(scope: Scope, test: str, arg: Any, timeout: float) -> Any:
+    """Waits until `test` (a JavaScript function of `arg` and the element searched in, run in the page
+    beside locate.js) returns a truthy value, and returns it. The page checks when its document changes
+    and every 200 ms; a navigation starts the wait again in the new document. A wait cancelled in Python
+    (a race lost) is stopped in the page too: Playwright's wait_for_function would go on checking until
+    its timeout."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout / 1000
     token = secrets.token_hex(6)
-    script = f"(input) => {{ {_LIBRARY}; return waitUntil({test}, input); }}"
+    page = page_of(scope)
+    body = f"return waitUntil(arg => ({test})(arg, root), input);"
     try:
         while (left := deadline - loop.time()) > 0:
             try:
-                value = await page.evaluate(script, {"arg": arg, "token": token, "timeout": left * 1000})
+                value = await _run(scope, body, {"arg": arg, "token": token, "timeout": left * 1000}, left * 1000)
             except PlaywrightError as error:
                 if not any(words in error.message for words in _NAVIGATED):
                     raise

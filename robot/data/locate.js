@@ -328,6 +328,158 @@ function errorTexts(root, selectors) {
   return within(root, selectors).filter(shown).map(textOf).filter(Boolean);
 }
 
+// ---- finding one element by role, label, placeholder, text or CSS -------------------------------
+// A page-side reading of Playwright's getByRole / getByLabel / getByPlaceholder / getByText: the cheap,
+// common cases (robot/locate.py falls back to Playwright's own engines when these find nothing).
+const IMPLICIT = {
+  button: 'button, input[type=button], input[type=submit], input[type=reset], input[type=image], input[type=file]',
+  link: 'a[href], area[href]', heading: 'h1, h2, h3, h4, h5, h6', checkbox: 'input[type=checkbox]',
+  radio: 'input[type=radio]', searchbox: 'input[type=search]', combobox: 'select, input[list], input[type=search][list]',
+  textbox: 'input, textarea', listbox: 'select', option: 'option', dialog: 'dialog', group: 'fieldset, details, optgroup',
+  listitem: 'li', list: 'ul, ol, menu', region: 'section', status: 'output', navigation: 'nav', article: 'article',
+  table: 'table', row: 'tr', cell: 'td', gridcell: 'td', columnheader: 'th', rowheader: 'th', term: 'dt',
+  definition: 'dd',
+};
+const INPUT_ROLES = {button: 'button', image: 'button', reset: 'button', submit: 'button', file: 'button',
+                     checkbox: 'checkbox', radio: 'radio', number: 'spinbutton', range: 'slider'};
+const NAME_FROM_CONTENT = new Set(['button', 'cell', 'checkbox', 'columnheader', 'gridcell', 'heading', 'link',
+  'menuitem', 'menuitemcheckbox', 'menuitemradio', 'option', 'radio', 'row', 'rowheader', 'switch', 'tab', 'treeitem']);
+
+function implicitRole(el) {
+  const tag = el.tagName;
+  if (/^H[1-6]$/.test(tag)) return 'heading';
+  if (tag === 'INPUT') {
+    const type = el.type.toLowerCase();
+    if (type === 'hidden') return null;
+    if (type === 'search') return el.hasAttribute('list') ? 'combobox' : 'searchbox';
+    if (['email', 'tel', 'text', 'url', ''].includes(type)) return el.hasAttribute('list') ? 'combobox' : 'textbox';
+    return INPUT_ROLES[type] || 'textbox';
+  }
+  if (tag === 'SELECT') return el.multiple || el.size > 1 ? 'listbox' : 'combobox';
+  if (tag === 'A' || tag === 'AREA') return el.hasAttribute('href') ? 'link' : null;
+  if (tag === 'SECTION') return el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby') ? 'region' : null;
+  if (tag === 'TD') return el.closest('[role=grid], [role=treegrid]') ? 'gridcell' : 'cell';
+  if (tag === 'TH') return el.getAttribute('scope') === 'row' ? 'rowheader' : 'columnheader';
+  const simple = {BUTTON: 'button', TEXTAREA: 'textbox', OPTION: 'option', DIALOG: 'dialog', FIELDSET: 'group',
+                  DETAILS: 'group', OPTGROUP: 'group', LI: 'listitem', UL: 'list', OL: 'list', MENU: 'list',
+                  OUTPUT: 'status', NAV: 'navigation', ARTICLE: 'article', TABLE: 'table', TR: 'row', DT: 'term',
+                  DD: 'definition'};
+  return simple[tag] || null;
+}
+
+function roleOf(el) {
+  const explicit = (el.getAttribute('role') || '').trim().split(/\s+/)[0];
+  return explicit && explicit !== 'none' && explicit !== 'presentation' ? explicit : implicitRole(el);
+}
+
+// Hidden from a screen reader (and so from Playwright's getByRole): not rendered, or aria-hidden.
+function hiddenForAria(el) {
+  if (el.closest('[aria-hidden=true]')) return true;
+  return el.checkVisibility ? !el.checkVisibility({visibilityProperty: true}) : false;
+}
+
+// The text an element gives to the name of the control it is in: labels of embedded images and controls.
+function contentName(el) {
+  const parts = [];
+  for (const child of el.childNodes) {
+    if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
+    else if (child.nodeType !== Node.ELEMENT_NODE || child.matches(NOT_CONTENT) || hiddenForAria(child)) continue;
+    else if (child.getAttribute('aria-label')) parts.push(child.getAttribute('aria-label'));
+    else if (child.matches('img')) parts.push(child.getAttribute('alt') || '');
+    else if (child.matches('input, textarea')) parts.push(child.value);
+    else parts.push(contentName(child));
+  }
+  return norm(parts.join(' '));
+}
+
+// The accessible name, as a screen reader would announce it (the common cases of the W3C algorithm).
+function accessibleName(el, role) {
+  const by = labelledBy(el);
+  if (by) return by;
+  const aria = norm(el.getAttribute('aria-label'));
+  if (aria) return aria;
+  if (el.matches('input[type=button], input[type=submit], input[type=reset]')) {
+    return norm(el.value) || ({submit: 'Submit', reset: 'Reset'})[el.type] || '';
+  }
+  if (el.matches('img, area, input[type=image]')) return norm(el.getAttribute('alt') || el.title);
+  if (el.labels && el.labels.length) return norm(Array.from(el.labels).map(contentName).join(' '));
+  const caption = el.matches('fieldset') ? el.querySelector(':scope > legend')
+    : el.matches('table') ? el.querySelector(':scope > caption') : null;
+  if (caption) return contentName(caption);
+  if (NAME_FROM_CONTENT.has(role)) {
+    const content = contentName(el);
+    if (content) return content;
+  }
+  return norm(el.title || (el.matches('input, textarea') ? el.placeholder : ''));
+}
+
+// Playwright's elementText: all text, hidden or not, without scripts and styles; buttons by their value.
+function fullText(el) {
+  if (el.matches('input[type=button], input[type=submit], input[type=reset]')) return norm(el.value);
+  let text = fullSeen.get(el);
+  if (text !== undefined) return text;
+  const parts = [];
+  for (const child of el.childNodes) {
+    if (child.nodeType === Node.TEXT_NODE) parts.push(child.textContent);
+    else if (child.nodeType === Node.ELEMENT_NODE && !child.matches('script, style, noscript')) parts.push(fullText(child));
+  }
+  fullSeen.set(el, text = norm(parts.join('')));
+  return text;
+}
+let fullSeen = new Map();
+
+function labelsOf(el) {
+  const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+  const by = ids.map(id => document.getElementById(id)).filter(Boolean);
+  if (by.length) return by.map(fullText);
+  const aria = el.getAttribute('aria-label');
+  if (aria && aria.trim()) return [norm(aria)];
+  return el.labels ? Array.from(el.labels).map(fullText) : [];
+}
+
+function levelOf(el) {
+  const tag = /^H([1-6])$/.exec(el.tagName);
+  return Number(el.getAttribute('aria-level')) || (tag ? Number(tag[1]) : 2);
+}
+
+// The elements a candidate matches, in document order.
+function matchesOf(root, c) {
+  const has = c.has ? new RegExp(c.has[0], c.has[1]) : null;
+  const found = matchesAlone(root, c).filter(el => !c.inside || (el.parentElement && el.parentElement.closest(c.inside)));
+  return has ? found.filter(el => has.test(fullText(el))) : found;
+}
+
+function matchesAlone(root, c) {
+  const re = c.name ? new RegExp(c.name[0], c.name[1]) : null;
+  if (c.kind === 'css') return within(root, c.selector);
+  if (c.kind === 'placeholder') return within(root, '[placeholder]').filter(el => re.test(norm(el.getAttribute('placeholder'))));
+  if (c.kind === 'label') {
+    return within(root, '[aria-labelledby], [aria-label], input:not([type=hidden]), textarea, select, button, meter, output, progress')
+      .filter(el => labelsOf(el).some(l => re.test(l)));
+  }
+  if (c.kind === 'text') {
+    return within(root, '*').filter(el => !el.matches('script, style, noscript, head, html') && re.test(fullText(el))
+      && !Array.from(el.children).some(child => re.test(fullText(child))));
+  }
+  const selector = `[role], ${IMPLICIT[c.role] || ''}`.replace(/, $/, '');
+  return within(root, selector).filter(el => roleOf(el) === c.role && !hiddenForAria(el)
+                                        && (!c.level || levelOf(el) === c.level)
+                                        && (!re || re.test(accessibleName(el, c.role))));
+}
+
+// The first shown element of the candidates (cheap ones first, then the others in document order), tagged
+// `arg.tag`; false when none shows.
+function findFirst(root, arg) {
+  fullSeen = new Map();
+  const first = list => list.filter(shown).sort((a, b) => a === b ? 0
+    : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)[0];
+  const cheap = arg.candidates.filter(c => c.cost === 0), costly = arg.candidates.filter(c => c.cost !== 0);
+  const hit = first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
+  if (!hit) return false;
+  hit.setAttribute('data-vcs-robot-find', `${hit.getAttribute('data-vcs-robot-find') || ''} ${arg.tag}`.trim());
+  return arg.tag;
+}
+
 // ---- waiting: a condition checked in the page, woken by its changes, stoppable -------------------
 const WAKE_MS = 30;     // after a change of the document, check within this
 const IDLE_MS = 200;    // and at least this often (changes that are no mutation: layout, typed values)

@@ -24,6 +24,7 @@ from ...locate import (
     describe,
     entries,
     find,
+    having,
     is_ready,
     mark_ready,
     names,
@@ -35,6 +36,7 @@ from ...locate import (
     value_element,
     value_next_to,
     wait_for_value,
+    wait_shown,
 )
 from ...secrets import Secret, register
 
@@ -287,8 +289,9 @@ class ApplicationDetailsPage:
             raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'],
                              plain_url(self.page.url)) from None
         errors = self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
-        outcome = await race({"details": self.ready_marker().wait_for(state="visible"),
-                              "errors": errors.first.wait_for(state="visible")}, TIMEOUT_MS)
+        outcome = await race({"details": wait_shown(self.page, text(*APP_ID), timeout=TIMEOUT_MS),
+                              "errors": wait_shown(self.page, having(css(ERROR_CSS), re.compile(r"\S")),
+                                                   timeout=TIMEOUT_MS)}, TIMEOUT_MS)
         if outcome == "errors" and not await self.ready_marker().count():
             texts = [" ".join(t.split()) for t in await errors.all_inner_texts()]
             raise FinalError("Azure DevOps refused the callback URL: " + "; ".join(texts))

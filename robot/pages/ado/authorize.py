@@ -12,7 +12,18 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError
 from ...identity import Identity
-from ...locate import block_around, names, origin, plain_url, race
+from ...locate import (
+    block_around,
+    css,
+    names,
+    origin,
+    plain_url,
+    race,
+    role,
+    role_matching,
+    text_matching,
+    wait_shown,
+)
 from ..microsoft.sign_in import MicrosoftSignIn
 
 SITE = "Azure DevOps"
@@ -69,10 +80,14 @@ class AuthorizePage:
         """"consent", "callback_mismatch" or "error"; signs in first when the sign-in page shows."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
-            outcome = await race({"consent": self.accept_button().wait_for(state="visible"),
-                                  "mismatch": self._mismatch().first.wait_for(state="visible"),
-                                  "error": self._error().first.wait_for(state="visible"),
-                                  "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)}, WAIT_TIMEOUT_MS)
+            outcome = await race({
+                "consent": wait_shown(self.page, role("button", *ACCEPT), css(ACCEPT_CSS), timeout=WAIT_TIMEOUT_MS),
+                "mismatch": wait_shown(self.page, text_matching(MISMATCH_TEXT, "text~redirect_uri does not match"),
+                                       role_matching("heading", NOT_FOUND_HEADING, "heading~not found"),
+                                       timeout=WAIT_TIMEOUT_MS),
+                "error": wait_shown(self.page, role_matching("heading", ERROR_HEADING, "heading~error", level=1),
+                                    timeout=WAIT_TIMEOUT_MS),
+                "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)}, WAIT_TIMEOUT_MS)
             if outcome == "sign_in":
                 await sign_in.sign_in()
                 continue

@@ -6,7 +6,19 @@ from playwright.async_api import Locator, Page
 
 from ...errors import DriftError, FinalError
 from ...identity import Identity
-from ...locate import Where, block_around, control, css, find, names, plain_url, race, text
+from ...locate import (
+    Where,
+    block_around,
+    control,
+    css,
+    find,
+    names,
+    plain_url,
+    race,
+    role,
+    text,
+    wait_shown,
+)
 from ..microsoft.sign_in import MicrosoftSignIn
 from .application_details import ApplicationDetailsPage
 from .register_application import RegisterApplicationPage
@@ -49,8 +61,9 @@ class ProfilePage:
         """Waits for the profile, signing in on the way when the site sends the browser to sign-in."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
-            outcome = await race({"ready": self.heading().first.wait_for(state="visible"),
-                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
+            heading = wait_shown(self.page, role("heading", *SECTION_TITLE), text(*SECTION_TITLE),
+                                 timeout=OPEN_TIMEOUT_MS)
+            outcome = await race({"ready": heading, "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
                 return
             if outcome == "sign_in":

@@ -7,8 +7,22 @@ from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError, RegistrationClosed
-from ...locate import Candidate, Where, block_around, css, find, names, plain_url, race, role, text_field
-from .application_details import ApplicationDetailsPage
+from ...locate import (
+    Candidate,
+    Where,
+    block_around,
+    css,
+    find,
+    having,
+    names,
+    plain_url,
+    race,
+    role,
+    text,
+    text_field,
+    wait_shown,
+)
+from .application_details import APP_ID, ApplicationDetailsPage
 
 SITE = "Azure DevOps"
 PAGE = "Register Application"
@@ -32,7 +46,6 @@ CREATE_NAMES = ("Create application", "Create Application")
 CREATE_CSS = "#create-application"
 CLOSED_TEXT = re.compile(r"no longer (accept|available|support)|deprecated|not accepting|closed|disabled",
                          re.IGNORECASE)
-DETAILS_MARKER = ("App ID", "Application ID")
 ERROR_CSS = ".field-error, .error, [role=alert]"
 
 
@@ -58,11 +71,10 @@ class RegisterApplicationPage:
 
     async def scopes_section(self) -> Locator:
         """The block holding the "Authorized scopes" title and its check boxes, whatever the markup."""
-        title = self.page.get_by_text(names(*SCOPES_TITLE)).or_(
-            self.page.get_by_role("group", name=names(*SCOPES_TITLE))).filter(visible=True)
-        boxes = self.page.get_by_role("checkbox").filter(visible=True)
         try:
-            return await block_around(self.page, title, boxes, timeout=15_000)
+            title = await wait_shown(self.page, text(*SCOPES_TITLE), role("group", *SCOPES_TITLE), timeout=15_000)
+            box = await wait_shown(self.page, role("checkbox"), timeout=15_000)
+            return await block_around(self.page, title, box, timeout=15_000)
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "select scopes", "the 'Authorized scopes' section",
                              [f'text~"{SCOPES_TITLE[0]}" with check boxes'], plain_url(self.page.url)) from None
@@ -137,9 +149,10 @@ class RegisterApplicationPage:
             raise DriftError(SITE, PAGE, "submit", "a response to 'Create application'",
                              [f'button~"{CREATE_NAMES[0]}"', CREATE_CSS], self.page.url) from None
         details = ApplicationDetailsPage(self.page)
-        outcome = await race({"details": details.ready_marker().wait_for(state="visible"),
-                              "closed": self.banner().first.wait_for(state="visible"),
-                              "errors": self._errors().first.wait_for(state="visible")}, SUBMIT_TIMEOUT_MS)
+        outcome = await race({"details": wait_shown(self.page, text(*APP_ID), timeout=SUBMIT_TIMEOUT_MS),
+                              "closed": wait_shown(self.page, _banner_candidate(), timeout=SUBMIT_TIMEOUT_MS),
+                              "errors": wait_shown(self.page, having(css(ERROR_CSS), re.compile(r"\S")),
+                                                   timeout=SUBMIT_TIMEOUT_MS)}, SUBMIT_TIMEOUT_MS)
         if outcome == "details":
             await details.wait()
             return details
@@ -175,4 +188,4 @@ class RegisterApplicationPage:
 
 
 def _banner_candidate() -> Candidate:
-    return Candidate("role=alert (registration closed)", lambda s: s.get_by_role("alert").filter(has_text=CLOSED_TEXT))
+    return having(role("alert"), CLOSED_TEXT)

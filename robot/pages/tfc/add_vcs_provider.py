@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, block_around, css, find, names, role, text_field
+from ...locate import Candidate, Where, block_around, css, find, inside, names, role, text, text_field, wait_shown
 from ...secrets import Secret, redact
 
 SITE = "Terraform Cloud"
@@ -42,11 +42,12 @@ async def submit_to_list(page: Page, button: Locator, where: Where, step: str, w
     edit page, whose form answers the same way)."""
     # messages already on the page are not the answer to this click
     await page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))", ALERT_CSS)
-    fresh_alert = page.locator(", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", ")))
+    fresh_alert_css = ", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", "))
+    fresh_alert = page.locator(fresh_alert_css)
     list_heading = page.get_by_role("heading", name=names(*list_headings))
     await button.click()
     try:
-        await list_heading.or_(fresh_alert).first.wait_for(state="visible", timeout=NAVIGATION_TIMEOUT_MS)
+        await wait_shown(page, role("heading", *list_headings), css(fresh_alert_css), timeout=NAVIGATION_TIMEOUT_MS)
     except Exception:  # noqa: BLE001 - a timeout: neither answer came
         raise DriftError(where.site, where.page, step, "the providers list or a validation message",
                          [f'heading~"{"|".join(list_headings)}"', ALERT_CSS], page.url) from None
@@ -54,10 +55,10 @@ async def submit_to_list(page: Page, button: Locator, where: Where, step: str, w
     if on_list and await list_heading.count():
         return
     messages: list[str] = []
-    for text in await fresh_alert.all_inner_texts():
-        text = re.sub(r"\s+", " ", text).strip()
-        if text and not any(text in m for m in messages):
-            messages = [m for m in messages if m not in text] + [text]
+    for shown in await fresh_alert.all_inner_texts():
+        message = re.sub(r"\s+", " ", shown).strip()
+        if message and not any(message in m for m in messages):
+            messages = [m for m in messages if m not in message] + [message]
     raise FinalError(redact(f"Terraform Cloud refused {what}: " + ("; ".join(messages) or "no reason shown")))
 
 
@@ -86,8 +87,7 @@ class AddVcsProviderPage:
         if await combo.get_attribute("aria-expanded") != "true":
             await combo.click()
         option = await find(self.page, WHERE, step, f'option "{label}"', role("option", label),
-                            Candidate(f'[role=listbox] text "{label}"',
-                                      lambda s: s.locator('[role="listbox"]').get_by_text(names(label))))
+                            inside('[role="listbox"]', text(label)))
         await option.click()
         chosen = re.compile(rf"^\s*{re.escape(label)}\s*$", re.IGNORECASE)
         try:  # the drop-down now shows the choice: as its value (an input) or as its text

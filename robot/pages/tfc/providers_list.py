@@ -8,6 +8,7 @@ its edit link).
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -32,6 +33,9 @@ from ...locate import (
     present,
     role,
     role_alert,
+    role_matching,
+    text_matching,
+    wait_shown,
 )
 from ...secrets import redact
 from .sign_in import goto_signed_in
@@ -90,8 +94,7 @@ async def read_entries(page: Page) -> list[tuple[Locator, ProviderEntry]]:
 
 
 def text_containing(words: str) -> Candidate:
-    return Candidate(f'text~"{words}"', lambda s: s.get_by_text(re.compile(re.escape(words), re.IGNORECASE)),
-                     words=(words,))
+    return text_matching(re.compile(re.escape(words), re.IGNORECASE), f'text~"{words}"', (words,))
 
 
 async def entry_of(page: Page, name: str) -> Locator | None:
@@ -139,13 +142,11 @@ class ProvidersList:
         if is_ready(self.page, "providers list"):
             return
         heading = await find(self.page, self.where, "open", '"VCS Providers" heading', role("heading", *HEADINGS),
-                             Candidate("heading~not found/404",
-                                       lambda s: s.get_by_role("heading", name=NOT_FOUND), words=("Not found",)))
+                             role_matching("heading", NOT_FOUND, "heading~not found/404", ("Not found",)))
         if NOT_FOUND.search(await heading.inner_text()):
             raise FinalError(f"organization not found: {self.org} (Terraform Cloud shows a 404 page at {self.url()})")
         await find(self.page, self.where, "open", "the list of VCS providers (or its empty state)",
-                   *(text_containing(m) for m in MARKERS), Candidate(f"text~{EMPTY_TEXT.pattern}",
-                                                                    lambda s: s.get_by_text(EMPTY_TEXT)))
+                   *(text_containing(m) for m in MARKERS), text_matching(EMPTY_TEXT, f"text~{EMPTY_TEXT.pattern}"))
         await self.finished_rendering()
         mark_ready(self.page, "providers list")
 
@@ -186,11 +187,9 @@ class ProvidersList:
         error = await self.error_text()
         if error:
             raise FinalError(f"Terraform Cloud could not connect {name}: {error}")
-        try:  # any token shown means the list has rendered its entries
-            await self.page.get_by_text(TOKEN_ID_RE).or_(self.page.locator('input[value^="ot-"]')).filter(
-                visible=True).first.wait_for(state="visible", timeout=timeout)
-        except PlaywrightTimeout:
-            pass
+        with contextlib.suppress(PlaywrightTimeout):  # any token shown means the list has rendered its entries
+            await wait_shown(self.page, text_matching(TOKEN_ID_RE, "an OAuth Token ID"), css('input[value^="ot-"]'),
+                             timeout=timeout)
         listed = next((c for c in await self.clients() if c.name.lower() == name.strip().lower()), None)
         if listed is None or not listed.oauth_token_id:
             error = await self.error_text()

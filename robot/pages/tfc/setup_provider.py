@@ -31,6 +31,7 @@ from ...locate import (
     role,
     text_field,
     value_next_to,
+    wait_shown,
 )
 from ...secrets import Secret, redact
 from .pat_form import PersonalAccessTokenForm
@@ -185,10 +186,9 @@ class SetupProviderPage:
             return
         # still on Terraform Cloud: the form came back with its validation messages, or the provider's site
         # authorized at once (consented before) and sent the browser back to Terraform Cloud's next page
-        alert = self.page.locator(ALERT_CSS).filter(visible=True).first
-        after = self.page.get_by_role("heading", name=names(*AFTER_CONNECT_HEADINGS)).filter(visible=True).first
-        outcome = await race({"refused": alert.wait_for(state="visible"), "back": after.wait_for(state="visible")},
-                             NAVIGATION_TIMEOUT_MS)
+        outcome = await race({"refused": wait_shown(self.page, css(ALERT_CSS), timeout=NAVIGATION_TIMEOUT_MS),
+                              "back": wait_shown(self.page, role("heading", *AFTER_CONNECT_HEADINGS),
+                                                 timeout=NAVIGATION_TIMEOUT_MS)}, NAVIGATION_TIMEOUT_MS)
         if outcome == "back":
             return
         if outcome is None:
