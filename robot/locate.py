@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import contextvars
 import difflib
+import hashlib
 import re
 import secrets
 import weakref
@@ -33,6 +34,14 @@ from .errors import AmbiguousElement, DriftError
 
 DEFAULT_TIMEOUT_MS = 15_000
 _LIBRARY = resources.files("robot").joinpath("data/locate.js").read_text(encoding="utf-8")
+# locate.js is kept in each document (window.__vcsRobotLocate, its version checked): a question sends a few
+# hundred bytes naming its functions; only the first question in a document carries the library (26 KB).
+_VERSION = hashlib.sha256(_LIBRARY.encode()).hexdigest()[:12]
+_EXPORTS = ", ".join(re.findall(r"^function (\w+)", _LIBRARY, re.M))
+_MISSING = "__vcs-robot-locate-missing__"
+_KEPT = f"const L = window.__vcsRobotLocate; if (!L || L.v !== '{_VERSION}') return '{_MISSING}';"
+_KEEP = f"window.__vcsRobotLocate = (() => {{ {_LIBRARY}; return {{ v: '{_VERSION}', {_EXPORTS} }}; }})(); " \
+        "const L = window.__vcsRobotLocate;"
 _SHOWN = re.search(r"^const NOT_CONTENT.*?^function shown\(el\) \{.*?^\}$", _LIBRARY, re.S | re.M).group(0)  # type: ignore[union-attr]
 _ON_SCREEN = f"(els) => {{ {_SHOWN}; return els.map(shown); }}"
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
@@ -361,15 +370,23 @@ async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
 
 
 # ---- reading --------------------------------------------------------------------------------------
+def _script(scope: Scope, body: str, library: str) -> str:
+    head, root = ("(input)", "const root = document.body || document.documentElement;") if isinstance(scope, Page) \
+        else ("(root, input)", "")
+    return f"{head} => {{ {library} const {{ {_EXPORTS} }} = L; {root} {body} }}"
+
+
 async def _run(scope: Scope, body: str, arg: Any, timeout: float | None = None) -> Any:
-    """Runs `body` in the page beside locate.js, with `input` the argument and `root` the element searched
-    in (the body for a page). One round trip for a page; a locator's evaluate waits for its element first
-    (at most `timeout`). Installing locate.js once per document instead of sending it with each call was
-    measured twice (bench/README.md): no faster."""
-    if isinstance(scope, Page):
-        return await scope.evaluate(f"(input) => {{ {_LIBRARY}; const root = document.body || "
-                                    f"document.documentElement; {body} }}", arg)
-    return await scope.evaluate(f"(root, input) => {{ {_LIBRARY}; {body} }}", arg, timeout=timeout)
+    """Runs `body` in the page with locate.js's functions at hand, `input` the argument and `root` the element
+    searched in (the body for a page). One round trip for a page (two in a document that has no locate.js
+    yet); a locator's evaluate waits for its element first (at most `timeout`)."""
+    for library in (_KEPT, _KEEP):
+        script = _script(scope, body, library)
+        value = await (scope.evaluate(script, arg) if isinstance(scope, Page)
+                       else scope.evaluate(script, arg, timeout=timeout))
+        if value != _MISSING:
+            return value
+    raise AssertionError("unreachable: the second script brings locate.js")
 
 
 async def _evaluate(scope: Scope, function: str, arg: Any) -> Any:
