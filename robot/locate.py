@@ -277,37 +277,57 @@ async def find(scope: Scope, where: Where, step: str, element: str, *candidates:
 async def wait_shown(scope: Scope, *candidates: Candidate, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
     """`find` without the drift report: the first shown match of the candidates; PlaywrightTimeout when none
     shows in time (for races of what a page may show next)."""
-    built = [(c, c.build(scope).filter(visible=True)) for c in candidates]
-    union = _union([loc for _, loc in built])
     if all(c.spec for c in candidates):
-        hit = await _find_in_page(scope, candidates, union, timeout)
-    else:
-        hit = await _find_by_playwright(built, union, timeout)
+        return (await first_of(scope, {"": candidates}, timeout))[1]
+    built = [(c, c.build(scope).filter(visible=True)) for c in candidates]
+    hit = await _find_by_playwright(built, _union([loc for _, loc in built]), timeout)
     if hit is None:
         raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for {candidates[0].description}")
     return hit
+
+
+async def first_of(scope: Scope, groups: dict[str, tuple[Candidate, ...]],
+                   timeout: float = DEFAULT_TIMEOUT_MS) -> tuple[str, Locator]:
+    """Which of several things a page may show next shows first (the first of `groups` when several show at
+    once: one look at the page answers for all), and its element; PlaywrightTimeout when none shows in time."""
+    if not all(c.spec for group in groups.values() for c in group):
+        found: dict[str, Locator] = {}
+
+        async def shows(key: str) -> None:
+            found[key] = await wait_shown(scope, *groups[key], timeout=timeout)
+        winner = await race({key: shows(key) for key in groups}, timeout)
+        if winner is None:
+            raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for any of {', '.join(groups)}")
+        return winner, found[winner]
+    keys = list(groups)
+    hit = await _find_in_page(scope, [groups[key] for key in keys], timeout)
+    if hit is None:
+        raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for any of {', '.join(keys)}")
+    return keys[hit[0]], hit[1]
 
 
 _SLICE_MS = 1_000
 _FIND = "(arg, root) => findFirst(root, arg)"
 
 
-async def _find_in_page(scope: Scope, candidates: tuple[Candidate, ...], union: Locator,
-                        timeout: float) -> Locator | None:
-    """The cheap path: locate.js looks for the candidates in the page, again whenever the page changes, and
-    tags the element found; the action on it then needs no role or text engine (one round trip when the
-    element shows). Each second it has found nothing, Playwright's own engines look too: markup the
-    page-side reading misses (shadow DOM, exotic names) costs at most that second."""
+async def _find_in_page(scope: Scope, groups: list[tuple[Candidate, ...]],
+                        timeout: float) -> tuple[int, Locator] | None:
+    """The cheap path: locate.js looks for the groups of candidates in the page, again whenever the page
+    changes, and tags the element found; the action on it then needs no role or text engine (one round trip
+    when the element shows). Each second it has found nothing, Playwright's own engines look too: markup
+    the page-side reading misses (shadow DOM, exotic names) costs at most that second. Which group showed
+    (its index) and the element."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout / 1000
     tag = secrets.token_hex(6)
-    arg = {"candidates": [c.spec for c in candidates], "tag": tag}
+    arg = {"groups": [[c.spec for c in group] for group in groups], "tag": tag}
     while (left := (deadline - loop.time()) * 1000) > 0:
         with contextlib.suppress(PlaywrightTimeout):
-            if await until(scope, _FIND, arg, min(left, _SLICE_MS)):
-                return page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
-        if hit := await _first_shown(union, or_visible=True):
-            return hit
+            if number := await until(scope, _FIND, arg, min(left, _SLICE_MS)):
+                return number - 1, page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
+        for index, group in enumerate(groups):
+            if hit := await _first_shown(_union([c.build(scope).filter(visible=True) for c in group]), or_visible=True):
+                return index, hit
     return None
 
 
@@ -338,6 +358,17 @@ async def _only_one(built: list[tuple[Candidate, Locator]], where: Where, step: 
 async def present(scope: Scope, *candidates: Candidate) -> Locator | None:
     """The first match of the candidates shown right now, or None (no waiting, one round trip)."""
     return await _first_shown(_union([c.build(scope).filter(visible=True) for c in candidates]))
+
+
+async def shown_now(scope: Scope, *candidates: Candidate) -> Locator | None:
+    """The first match shown right now by the page-side reading alone (one round trip), or None. A miss is
+    no proof of absence (Playwright's engines may find what it misses): for skipping a wait, not deciding."""
+    if not all(c.spec for c in candidates):
+        return await present(scope, *candidates)
+    tag = secrets.token_hex(6)
+    if await _evaluate(scope, "findFirst", {"groups": [[c.spec for c in candidates]], "tag": tag}):
+        return page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
+    return None
 
 
 async def drift(scope: Scope, where: Where, step: str, element: str, tried: list[str], wanted: list[str],

@@ -467,17 +467,22 @@ function matchesAlone(root, c) {
                                         && (!re || re.test(accessibleName(el, c.role))));
 }
 
-// The first shown element of the candidates (cheap ones first, then the others in document order), tagged
-// `arg.tag`; false when none shows.
+// The first shown element of the first of `arg.groups` of candidates that shows one (in a group: CSS
+// candidates first, then the others in document order), tagged `arg.tag`; the group's number counted from
+// 1, or false when none shows.
 function findFirst(root, arg) {
   fullSeen = new Map();
   const first = list => list.filter(shown).sort((a, b) => a === b ? 0
     : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)[0];
-  const cheap = arg.candidates.filter(c => c.cost === 0), costly = arg.candidates.filter(c => c.cost !== 0);
-  const hit = first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
-  if (!hit) return false;
-  hit.setAttribute('data-vcs-robot-find', `${hit.getAttribute('data-vcs-robot-find') || ''} ${arg.tag}`.trim());
-  return arg.tag;
+  for (const [i, group] of arg.groups.entries()) {
+    const cheap = group.filter(c => c.kind === 'css'), costly = group.filter(c => c.kind !== 'css');
+    const hit = first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
+    if (hit) {
+      hit.setAttribute('data-vcs-robot-find', `${hit.getAttribute('data-vcs-robot-find') || ''} ${arg.tag}`.trim());
+      return i + 1;
+    }
+  }
+  return false;
 }
 
 // ---- waiting: a condition checked in the page, woken by its changes, stoppable -------------------

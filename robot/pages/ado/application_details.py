@@ -7,6 +7,7 @@ whatever the markup.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import re
@@ -24,19 +25,18 @@ from ...locate import (
     describe,
     entries,
     find,
+    first_of,
     having,
     is_ready,
     mark_ready,
     names,
     plain_url,
-    race,
     role,
     text,
     text_field,
     value_element,
     value_next_to,
     wait_for_value,
-    wait_shown,
 )
 from ...secrets import Secret, register
 
@@ -289,9 +289,10 @@ class ApplicationDetailsPage:
             raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'],
                              plain_url(self.page.url)) from None
         errors = self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
-        outcome = await race({"details": wait_shown(self.page, text(*APP_ID), timeout=TIMEOUT_MS),
-                              "errors": wait_shown(self.page, having(css(ERROR_CSS), re.compile(r"\S")),
-                                                   timeout=TIMEOUT_MS)}, TIMEOUT_MS)
+        outcome = None
+        with contextlib.suppress(PlaywrightTimeout):
+            outcome, _ = await first_of(self.page, {"details": (text(*APP_ID),),
+                                                    "errors": (having(css(ERROR_CSS), re.compile(r"\S")),)}, TIMEOUT_MS)
         if outcome == "errors" and not await self.ready_marker().count():
             texts = [" ".join(t.split()) for t in await errors.all_inner_texts()]
             raise FinalError("Azure DevOps refused the callback URL: " + "; ".join(texts))

@@ -15,6 +15,7 @@ from ...identity import Identity
 from ...locate import (
     block_around,
     css,
+    first_of,
     names,
     origin,
     plain_url,
@@ -22,7 +23,6 @@ from ...locate import (
     role,
     role_matching,
     text_matching,
-    wait_shown,
 )
 from ..microsoft.sign_in import MicrosoftSignIn
 
@@ -79,22 +79,24 @@ class AuthorizePage:
     async def wait(self) -> str:
         """"consent", "callback_mismatch" or "error"; signs in first when the sign-in page shows."""
         sign_in = MicrosoftSignIn(self.page, self.identity)
+        shown: list[str] = []
+
+        async def page_shows() -> None:
+            shown.append((await first_of(self.page, {
+                "consent": (role("button", *ACCEPT), css(ACCEPT_CSS)),
+                "error": (text_matching(MISMATCH_TEXT, "text~redirect_uri does not match"),
+                          role_matching("heading", NOT_FOUND_HEADING, "heading~not found"),
+                          role_matching("heading", ERROR_HEADING, "heading~error", level=1))}, WAIT_TIMEOUT_MS))[0])
         for _ in range(3):
-            outcome = await race({
-                "consent": wait_shown(self.page, role("button", *ACCEPT), css(ACCEPT_CSS), timeout=WAIT_TIMEOUT_MS),
-                "mismatch": wait_shown(self.page, text_matching(MISMATCH_TEXT, "text~redirect_uri does not match"),
-                                       role_matching("heading", NOT_FOUND_HEADING, "heading~not found"),
-                                       timeout=WAIT_TIMEOUT_MS),
-                "error": wait_shown(self.page, role_matching("heading", ERROR_HEADING, "heading~error", level=1),
-                                    timeout=WAIT_TIMEOUT_MS),
-                "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)}, WAIT_TIMEOUT_MS)
+            outcome = await race({"page": page_shows(), "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)},
+                                 WAIT_TIMEOUT_MS)
             if outcome == "sign_in":
                 await sign_in.sign_in()
                 continue
             if outcome is None:
                 break
             self._origin = origin(plain_url(self.page.url))
-            if outcome in ("mismatch", "error"):
+            if shown[-1] == "error":
                 return "callback_mismatch" if await self._mismatch().count() else "error"
             return "consent"
         raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",

@@ -16,6 +16,7 @@ from ...locate import (
     plain_url,
     race,
     role,
+    shown_now,
     text,
     wait_shown,
 )
@@ -59,11 +60,13 @@ class ProfilePage:
 
     async def wait(self) -> None:
         """Waits for the profile, signing in on the way when the site sends the browser to sign-in."""
+        heading = (role("heading", *SECTION_TITLE), text(*SECTION_TITLE))
+        if await shown_now(self.page, *heading):
+            return
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
-            heading = wait_shown(self.page, role("heading", *SECTION_TITLE), text(*SECTION_TITLE),
-                                 timeout=OPEN_TIMEOUT_MS)
-            outcome = await race({"ready": heading, "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
+            outcome = await race({"ready": wait_shown(self.page, *heading, timeout=OPEN_TIMEOUT_MS),
+                                  "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
                 return
             if outcome == "sign_in":

@@ -1,6 +1,7 @@
 """Azure DevOps "Register Application" form (app.vsaex.visualstudio.com/app/register)."""
 from __future__ import annotations
 
+import contextlib
 import re
 
 from playwright.async_api import Locator, Page
@@ -13,10 +14,10 @@ from ...locate import (
     block_around,
     css,
     find,
+    first_of,
     having,
     names,
     plain_url,
-    race,
     role,
     text,
     text_field,
@@ -149,10 +150,11 @@ class RegisterApplicationPage:
             raise DriftError(SITE, PAGE, "submit", "a response to 'Create application'",
                              [f'button~"{CREATE_NAMES[0]}"', CREATE_CSS], self.page.url) from None
         details = ApplicationDetailsPage(self.page)
-        outcome = await race({"details": wait_shown(self.page, text(*APP_ID), timeout=SUBMIT_TIMEOUT_MS),
-                              "closed": wait_shown(self.page, _banner_candidate(), timeout=SUBMIT_TIMEOUT_MS),
-                              "errors": wait_shown(self.page, having(css(ERROR_CSS), re.compile(r"\S")),
-                                                   timeout=SUBMIT_TIMEOUT_MS)}, SUBMIT_TIMEOUT_MS)
+        outcome = None
+        with contextlib.suppress(PlaywrightTimeout):
+            outcome, _ = await first_of(self.page, {"details": (text(*APP_ID),), "closed": (_banner_candidate(),),
+                                                    "errors": (having(css(ERROR_CSS), re.compile(r"\S")),)},
+                                        SUBMIT_TIMEOUT_MS)
         if outcome == "details":
             await details.wait()
             return details

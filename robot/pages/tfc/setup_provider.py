@@ -12,10 +12,12 @@ robot reads which fields show (`forms()`) and picks the one its route needs (`us
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import urlsplit
 
 from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError, FinalError
 from ...locate import (
@@ -24,14 +26,13 @@ from ...locate import (
     control,
     css,
     find,
+    first_of,
     names,
     origin,
     present,
-    race,
     role,
     text_field,
     value_next_to,
-    wait_shown,
 )
 from ...secrets import Secret, redact
 from .pat_form import PersonalAccessTokenForm
@@ -186,9 +187,11 @@ class SetupProviderPage:
             return
         # still on Terraform Cloud: the form came back with its validation messages, or the provider's site
         # authorized at once (consented before) and sent the browser back to Terraform Cloud's next page
-        outcome = await race({"refused": wait_shown(self.page, css(ALERT_CSS), timeout=NAVIGATION_TIMEOUT_MS),
-                              "back": wait_shown(self.page, role("heading", *AFTER_CONNECT_HEADINGS),
-                                                 timeout=NAVIGATION_TIMEOUT_MS)}, NAVIGATION_TIMEOUT_MS)
+        outcome = None
+        with contextlib.suppress(PlaywrightTimeout):
+            outcome, _ = await first_of(self.page, {"refused": (css(ALERT_CSS),),
+                                                    "back": (role("heading", *AFTER_CONNECT_HEADINGS),)},
+                                        NAVIGATION_TIMEOUT_MS)
         if outcome == "back":
             return
         if outcome is None:
