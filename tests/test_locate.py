@@ -3,6 +3,7 @@ markup found in the wild is one more row. Every row of a table must give the sam
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,10 +20,18 @@ from robot.locate import (
     entries,
     entry_named,
     find,
+    first_of,
+    having,
+    inside,
+    label,
     next_screen,
+    present,
     race,
     role,
+    role_matching,
+    shown_now,
     strict_matching,
+    text,
     text_field,
     until,
     value_next_to,
@@ -258,3 +267,62 @@ def test_a_wait_goes_on_in_the_next_document(loop, page):
         finally:
             await p.unroute("http://next.test/**")
     assert on(loop, page, "<h1>Working</h1>", across) == "done"
+
+
+# ---- the page-side reading (locate.js findFirst) agrees with Playwright's engines ------------------------
+AGREE = {
+    "named by aria-label, not text": ("<button aria-label='Close dialog'>X</button><button>Close dialog</button>",
+                                      role("button", "Close dialog")),
+    "link with an image's alt": ("<a href=/x><img alt='Add provider' src=data:,></a>", role("link", "Add provider")),
+    "heading of a level": ("<h2>VCS Providers</h2><h1>VCS Providers</h1>",
+                           role_matching("heading", re.compile("VCS Providers"), "h1", level=1)),
+    "aria-hidden copy first": ("<div aria-hidden=true><button>Connect</button></div><button>Connect</button>",
+                               role("button", "Connect")),
+    "checkbox by its label": ("<label><input type=checkbox> Code (read)</label>"
+                              "<label><input type=checkbox> Code</label>", role("checkbox", "Code")),
+    "explicit role over the tag's": ("<button>Cancel</button><a href=# role=button>Save</a><button>Save</button>",
+                                     role("button", "Save")),
+    "option of a listbox": ("<ul role=listbox><li role=option>GitHub</li>"
+                            "<li role=option>Azure DevOps Services</li></ul>", role("option", "Azure DevOps Services")),
+    "label by aria-labelledby": ("<span id=l>Client Secret</span><input aria-labelledby=l><input aria-label=Other>",
+                                 label("Client Secret")),
+    "the deepest text": ("<div><p>Callback URL <b>Callback URL</b></p></div>", text("Callback URL")),
+    "text in a listbox only": ("<p>Azure DevOps Services</p><div role=listbox><span>Azure DevOps Services</span></div>",
+                               inside('[role="listbox"]', text("Azure DevOps Services"))),
+    "an alert with words": ("<div role=alert></div><div role=alert>Registration is closed</div>",
+                            having(role("alert"), re.compile("closed"))),
+    "placeholder": ("<input placeholder='Name'><input placeholder='App ID'>", text_field("App ID")[1]),
+}
+
+
+@pytest.mark.parametrize("case", AGREE)
+def test_the_page_side_reading_finds_what_playwright_finds(case, loop, page):
+    html, candidate = AGREE[case]
+
+    async def check(p):
+        mine, theirs = await shown_now(p, candidate), await present(p, candidate)
+        assert mine is not None and theirs is not None
+        return await p.evaluate("([a, b]) => a === b", [await mine.element_handle(), await theirs.element_handle()])
+    assert on(loop, page, html, check)
+
+
+def test_what_the_page_side_reading_misses_playwright_finds(loop, page):
+    """A button in a shadow root: locate.js does not look there, Playwright's engines do (within a second)."""
+    async def check(p):
+        await p.evaluate("""() => { const host = document.createElement('div');
+                                    document.querySelector('main').append(host);
+                                    host.attachShadow({mode: 'open'}).innerHTML = '<button>Connect</button>'; }""")
+        missed = await shown_now(p, role("button", "Connect"))
+        found = await find(p, Where("S", "P"), "step", "the button", role("button", "Connect"), timeout=3000)
+        return missed, await found.inner_text()
+    missed, words = on(loop, page, "<h1>Shadow</h1>", check)
+    assert missed is None and words == "Connect"
+
+
+def test_first_of_answers_which_group_shows(loop, page):
+    async def check(p):
+        await p.evaluate("""() => setTimeout(() => document.querySelector('main').insertAdjacentHTML(
+            'beforeend', '<div role=alert>Name is required</div>'), 300)""")
+        key, element = await first_of(p, {"details": (text("App ID"),), "errors": (role("alert"),)}, 5_000)
+        return key, await element.inner_text()
+    assert on(loop, page, "<h1>Register</h1>", check) == ("errors", "Name is required")

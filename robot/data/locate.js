@@ -386,6 +386,7 @@ function contentName(el) {
     else if (child.nodeType !== Node.ELEMENT_NODE || child.matches(NOT_CONTENT) || hiddenForAria(child)) continue;
     else if (child.getAttribute('aria-label')) parts.push(child.getAttribute('aria-label'));
     else if (child.matches('img')) parts.push(child.getAttribute('alt') || '');
+    else if (child.matches('input[type=checkbox], input[type=radio], input[type=hidden]')) continue;
     else if (child.matches('input, textarea')) parts.push(child.value);
     else parts.push(contentName(child));
   }
