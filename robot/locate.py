@@ -274,6 +274,29 @@ async def find(scope: Scope, where: Where, step: str, element: str, *candidates:
     return hit
 
 
+async def find_each(scope: Scope, where: Where, step: str, elements: dict[str, tuple[Candidate, ...]],
+                    timeout: float | None = None) -> dict[str, Locator]:
+    """`find` for the elements of one form at once (keys: the elements' descriptions): one look at the page
+    when it shows them all, else each found (and waited for) as `find` does."""
+    if all(c.spec for group in elements.values() for c in group):
+        tag = secrets.token_hex(6)
+        if await _evaluate(scope, "findEach", {"groups": [[c.spec for c in g] for g in elements.values()], "tag": tag}):
+            return {name: page_of(scope).locator(f'[data-vcs-robot-find~="{tag}-{i}"]')
+                    for i, name in enumerate(elements)}
+    return {name: await find(scope, where, step, name, *group, timeout=timeout) for name, group in elements.items()}
+
+
+async def checkboxes_to_set(scope: Scope, labels: list[str]) -> tuple[list[int], list[Locator], list[Locator]]:
+    """For checking exactly the boxes named `labels` (in `scope`, one look): how many shown boxes each label
+    names, the box of each label named once, and the other checked boxes."""
+    tag = secrets.token_hex(6)
+    found = await _evaluate(scope, "checkboxesToSet", {"labels": labels, "tag": tag})
+    page = page_of(scope)
+    wanted = [page.locator(f'[data-vcs-robot-find~="{tag}-want-{i}"]') for i, n in enumerate(found["counts"]) if n == 1]
+    return found["counts"], wanted, [page.locator(f'[data-vcs-robot-find~="{tag}-drop-{j}"]')
+                                     for j in range(found["drop"])]
+
+
 async def wait_shown(scope: Scope, *candidates: Candidate, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
     """`find` without the drift report: the first shown match of the candidates; PlaywrightTimeout when none
     shows in time (for races of what a page may show next)."""

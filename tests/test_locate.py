@@ -20,6 +20,7 @@ from robot.locate import (
     entries,
     entry_named,
     find,
+    find_each,
     first_of,
     having,
     inside,
@@ -326,3 +327,17 @@ def test_first_of_answers_which_group_shows(loop, page):
         key, element = await first_of(p, {"details": (text("App ID"),), "errors": (role("alert"),)}, 5_000)
         return key, await element.inner_text()
     assert on(loop, page, "<h1>Register</h1>", check) == ("errors", "Name is required")
+
+
+def test_find_each_finds_a_form_in_one_look_and_names_what_is_missing(loop, page):
+    async def check(p):
+        fields = await find_each(p, Where("S", "P"), "fill", {"App ID field": text_field("App ID"),
+                                                              "Name field": text_field("Name")})
+        for field, value in zip(fields.values(), ("id", "name"), strict=True):
+            await field.fill(value)
+        filled = await p.evaluate("() => Array.from(document.querySelectorAll('input')).map(i => i.value)")
+        with pytest.raises(DriftError, match="Secret field"):
+            await find_each(p, Where("S", "P"), "fill", {"Name field": text_field("Name"),
+                                                         "Secret field": text_field("Client Secret")}, timeout=500)
+        return filled
+    assert on(loop, page, "<label>Name <input></label><label for=a>App ID</label><input id=a>", check) == ["name", "id"]

@@ -473,17 +473,51 @@ function matchesAlone(root, c) {
 // 1, or false when none shows.
 function findFirst(root, arg) {
   fullSeen = new Map();
-  const first = list => list.filter(shown).sort((a, b) => a === b ? 0
-    : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)[0];
   for (const [i, group] of arg.groups.entries()) {
-    const cheap = group.filter(c => c.kind === 'css'), costly = group.filter(c => c.kind !== 'css');
-    const hit = first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
-    if (hit) {
-      hit.setAttribute('data-vcs-robot-find', `${hit.getAttribute('data-vcs-robot-find') || ''} ${arg.tag}`.trim());
-      return i + 1;
-    }
+    const hit = firstShown(root, group);
+    if (hit) return tagFound(hit, arg.tag) && i + 1;
   }
   return false;
+}
+
+// Each group's first shown element (as findFirst), tagged `${arg.tag}-${i}`; false, and nothing tagged,
+// unless every group shows one.
+function findEach(root, arg) {
+  fullSeen = new Map();
+  const hits = arg.groups.map(group => firstShown(root, group));
+  if (!hits.every(Boolean)) return false;
+  hits.forEach((hit, i) => tagFound(hit, `${arg.tag}-${i}`));
+  return true;
+}
+
+function firstShown(root, group) {
+  const first = list => list.filter(shown).sort((a, b) => a === b ? 0
+    : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)[0];
+  const cheap = group.filter(c => c.kind === 'css'), costly = group.filter(c => c.kind !== 'css');
+  return first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
+}
+
+function tagFound(el, tag) {
+  el.setAttribute('data-vcs-robot-find', `${el.getAttribute('data-vcs-robot-find') || ''} ${tag}`.trim());
+  return true;
+}
+
+// Check boxes to set so that exactly `arg.labels` are checked (names compared case-insensitively):
+// each wanted box tagged `${arg.tag}-want-${i}` (when exactly one shown box has that name), each other
+// checked box `${arg.tag}-drop-${j}`. How many shown boxes each label names, and how many to uncheck.
+function checkboxesToSet(root, arg) {
+  const boxes = matchesOf(root, {kind: 'role', role: 'checkbox', name: null}).filter(shown);
+  const nameOf = box => accessibleName(box, 'checkbox').toLowerCase();
+  const wanted = arg.labels.map(l => norm(l).toLowerCase());
+  const counts = wanted.map((label, i) => {
+    const named = boxes.filter(box => nameOf(box) === label);
+    if (named.length === 1) tagFound(named[0], `${arg.tag}-want-${i}`);
+    return named.length;
+  });
+  const drop = boxes.filter(box => (box.checked || box.getAttribute('aria-checked') === 'true')
+                            && !wanted.includes(nameOf(box)));
+  drop.forEach((box, j) => tagFound(box, `${arg.tag}-drop-${j}`));
+  return {counts, drop: drop.length};
 }
 
 // ---- waiting: a condition checked in the page, woken by its changes, stoppable -------------------

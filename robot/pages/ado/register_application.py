@@ -12,8 +12,10 @@ from ...locate import (
     Candidate,
     Where,
     block_around,
+    checkboxes_to_set,
     css,
     find,
+    find_each,
     first_of,
     having,
     names,
@@ -99,42 +101,27 @@ class RegisterApplicationPage:
         values = {"company_name": company_name, "company_website": company_website,
                   "application_name": application_name, "description": description,
                   "application_website": application_website, "callback_url": callback_url}
-        for key, value in values.items():
-            await (await self._field("fill", key)).fill(value or "")
+        fields = await find_each(self.page, WHERE, "fill", {
+            f"the '{FIELDS[key][0][0]}' field": (*text_field(*FIELDS[key][0]), css(FIELDS[key][1])) for key in values})
+        for field_of, value in zip(fields.values(), values.values(), strict=True):
+            await field_of.fill(value or "")
 
     async def select_only_scopes(self, labels: list[str]) -> None:
         """Checks exactly the scopes with these labels and unchecks every other."""
         await self.wait()
         group = await self.scopes_section()
-        wanted = {self._norm(label) for label in labels}
-        for label in labels:
-            box = group.get_by_role("checkbox", name=names(label)).filter(visible=True)
-            if await box.count() != 1:
+        counts, wanted, others = await checkboxes_to_set(group, labels)
+        for label, count in zip(labels, counts, strict=True):
+            if count != 1:
                 raise DriftError(SITE, PAGE, "select scopes", f"the '{label}' scope check box",
                                  [f'checkbox~"{label}"'], self.page.url)
+        for box in wanted:
             await box.check()
-        checked = group.get_by_role("checkbox", checked=True)
-        for i in reversed(range(await checked.count())):
-            box = checked.nth(i)
-            if self._norm(await self._checkbox_label(box)) not in wanted:
-                await box.uncheck()
+        for box in others:
+            await box.uncheck()
         count = await group.get_by_role("checkbox", checked=True).count()
-        if count != len(wanted):
+        if count != len({" ".join(label.split()).lower() for label in labels}):
             raise FinalError(f"Azure DevOps registration: {count} scopes are checked, expected exactly {labels}")
-
-    @staticmethod
-    def _norm(text: str) -> str:
-        return " ".join(text.split()).lower()
-
-    @staticmethod
-    async def _checkbox_label(box: Locator) -> str:
-        return await box.evaluate(
-            """e => { const l = e.labels && e.labels.length ? e.labels[0].innerText : '';
-                      if (l) return l;
-                      const by = e.getAttribute('aria-labelledby');
-                      const named = i => (document.getElementById(i) || {}).innerText || '';
-                      if (by) return by.split(/\\s+/).map(named).join(' ');
-                      return e.getAttribute('aria-label') || ''; }""")
 
     async def submit(self) -> ApplicationDetailsPage:
         """Clicks "Create application"; returns the new app's details page."""

@@ -9,7 +9,20 @@ from urllib.parse import urlsplit
 from playwright.async_api import Locator, Page, expect
 
 from ...errors import DriftError, FinalError
-from ...locate import Candidate, Where, block_around, css, find, inside, names, role, text, text_field, wait_shown
+from ...locate import (
+    Candidate,
+    Where,
+    block_around,
+    css,
+    find,
+    find_each,
+    inside,
+    names,
+    role,
+    text,
+    text_field,
+    wait_shown,
+)
 from ...secrets import Secret, redact
 
 SITE = "Terraform Cloud"
@@ -104,10 +117,10 @@ class AddVcsProviderPage:
         """Fills the Azure DevOps Services fields (the provider must be chosen first)."""
         if not isinstance(client_secret, Secret):
             raise TypeError("client_secret must be a Secret")
-        name_field = await find(self.page, WHERE, "fill", "Name field", *text_field(*NAME_LABELS), css(NAME_CSS))
-        app_field = await find(self.page, WHERE, "fill", "App ID field", *text_field(*APP_ID_LABELS), css(APP_ID_CSS))
-        secret_field = await find(self.page, WHERE, "fill", "Client Secret field",
-                                  *text_field(*SECRET_LABELS), css(SECRET_CSS))
+        name_field, app_field, secret_field = (await find_each(self.page, WHERE, "fill", {
+            "Name field": (*text_field(*NAME_LABELS), css(NAME_CSS)),
+            "App ID field": (*text_field(*APP_ID_LABELS), css(APP_ID_CSS)),
+            "Client Secret field": (*text_field(*SECRET_LABELS), css(SECRET_CSS))})).values()
         await name_field.fill(name or "")
         await app_field.fill(app_id)
         await secret_field.fill(client_secret.reveal())
