@@ -1,9 +1,12 @@
 """Finding things the way a person does, whatever the HTML: by role, label and visible text.
 
-- `find` waits for the first of several candidate locators to show (no sleeping). Cheap candidates (ids,
-  CSS) are tried first without waiting; only when they miss does it wait on the union of all of them.
-  A hidden or off-screen match never wins over a shown one. When nothing matches it raises `DriftError`
-  naming the site, page, step, element, every candidate and the nearest words shown on the page.
+- `find` waits for the first of several candidates (role, label, placeholder, text, CSS) to show, with
+  no sleeping: locate.js reads the page for them (again whenever the page changes) and tags the element
+  found, so the action on it needs no role or text engine; each second it finds nothing, Playwright's
+  own engines look too. CSS candidates win over the others; a hidden or off-screen match never wins
+  over a shown one. When nothing matches it raises `DriftError` naming the site, page, step, element,
+  every candidate and the nearest words shown on the page. `first_of` waits for whichever of several
+  things shows first, `find_each` finds a form's fields in one look.
 - `value_next_to` reads the value shown next to a label: a labelled element, a `dt`/`dd` pair, a row
   header and its cell, a column header and the cell below, or a label followed by its value.
 - `entries` finds the rows, items or cards that each hold one thing (a provider, a secret, a token),

@@ -65,8 +65,8 @@ class RegisterApplicationPage:
         return p.get_by_role("button", name=names(*CREATE_NAMES)).or_(p.locator(CREATE_CSS)).filter(visible=True).first
 
     async def _field(self, step: str, key: str) -> Locator:
-        labels, fallback = FIELDS[key]
-        return await find(self.page, WHERE, step, f"the '{labels[0]}' field", *text_field(*labels), css(fallback))
+        element, candidates = _field_candidates(key)
+        return await find(self.page, WHERE, step, element, *candidates)
 
     async def form(self) -> Locator:
         """The block holding the fields and the "Create application" button (for the screenshot's framing)."""
@@ -101,8 +101,7 @@ class RegisterApplicationPage:
         values = {"company_name": company_name, "company_website": company_website,
                   "application_name": application_name, "description": description,
                   "application_website": application_website, "callback_url": callback_url}
-        fields = await find_each(self.page, WHERE, "fill", {
-            f"the '{FIELDS[key][0][0]}' field": (*text_field(*FIELDS[key][0]), css(FIELDS[key][1])) for key in values})
+        fields = await find_each(self.page, WHERE, "fill", dict(_field_candidates(key) for key in values))
         for field_of, value in zip(fields.values(), values.values(), strict=True):
             await field_of.fill(value or "")
 
@@ -174,6 +173,12 @@ class RegisterApplicationPage:
         if not messages:
             messages = [" ".join(t.split()) for t in await self._errors().all_inner_texts()]
         return messages
+
+
+def _field_candidates(key: str) -> tuple[str, tuple[Candidate, ...]]:
+    """A form field's description and how to find it: its label or placeholder, else its id or name."""
+    labels, fallback = FIELDS[key]
+    return f"the '{labels[0]}' field", (*text_field(*labels), css(fallback))
 
 
 def _banner_candidate() -> Candidate:
