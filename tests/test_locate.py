@@ -341,3 +341,15 @@ def test_find_each_finds_a_form_in_one_look_and_names_what_is_missing(loop, page
                                                          "Secret field": text_field("Client Secret")}, timeout=500)
         return filled
     assert on(loop, page, "<label>Name <input></label><label for=a>App ID</label><input id=a>", check) == ["name", "id"]
+
+
+def test_a_found_element_the_page_renders_again_is_still_the_one_acted_on(loop, page):
+    """A framework's re-render replaces the button between find and click: the click reaches the new one."""
+    async def check(p):
+        button = await find(p, Where("S", "P"), "step", "the button", role("button", "Save"))
+        await p.evaluate("""() => { const old = document.querySelector('#save');
+            const fresh = document.createElement('button'); fresh.textContent = 'Save';
+            fresh.onclick = () => { window.saved = true; }; old.replaceWith(fresh); }""")
+        await button.click(timeout=3_000)
+        return await p.evaluate("() => window.saved === true")
+    assert on(loop, page, "<form onsubmit='return false'><button id=save type=button>Save</button></form>", check)

@@ -475,7 +475,7 @@ function findFirst(root, arg) {
   fullSeen = new Map();
   for (const [i, group] of arg.groups.entries()) {
     const hit = firstShown(root, group);
-    if (hit) return tagFound(hit, arg.tag) && i + 1;
+    if (hit) return keepFound(hit, arg.tag, root, group) && i + 1;
   }
   return false;
 }
@@ -486,8 +486,39 @@ function findEach(root, arg) {
   fullSeen = new Map();
   const hits = arg.groups.map(group => firstShown(root, group));
   if (!hits.every(Boolean)) return false;
-  hits.forEach((hit, i) => tagFound(hit, `${arg.tag}-${i}`));
+  hits.forEach((hit, i) => keepFound(hit, `${arg.tag}-${i}`, root, arg.groups[i]));
   return true;
+}
+
+// Found elements stay found for a while: when the page replaces a tagged element (a framework's
+// re-render), the tag moves to what the same question finds now, so the robot's action on the tag does
+// not wait for an element that is gone.
+const KEEP_MS = 10000, KEEP_AT_MOST = 8;
+const kept = new Map();  // tag -> {el, root, group, until}
+let keeper = null;
+
+function keepFound(el, tag, root, group) {
+  tagFound(el, tag);
+  kept.set(tag, {el, root, group, until: performance.now() + KEEP_MS});
+  if (kept.size > KEEP_AT_MOST) kept.delete(kept.keys().next().value);
+  if (!keeper) {
+    keeper = new MutationObserver(retag);
+    keeper.observe(document, {subtree: true, childList: true});
+  }
+  return true;
+}
+
+function retag() {
+  const now = performance.now();
+  for (const [tag, found] of kept) {
+    if (now > found.until) kept.delete(tag);
+    else if (!found.el.isConnected) {
+      newLook();
+      fullSeen = new Map();
+      const hit = firstShown(found.root.isConnected ? found.root : document.body, found.group);
+      if (hit) tagFound(found.el = hit, tag);
+    }
+  }
 }
 
 function firstShown(root, group) {
