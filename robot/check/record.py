@@ -87,7 +87,7 @@ class Recorder:
 
     @contextlib.contextmanager
     def hooked(self) -> Iterator[None]:
-        """Within: every page module's `find` records its page after each lookup."""
+        """Within: every page module's `find` and `find_each` record its page after each lookup."""
         real = locate.find
 
         async def find(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
@@ -100,15 +100,28 @@ class Recorder:
             await self.page(page_of(scope), where, step, ((element, candidates),))
             return hit
 
+        real_each = locate.find_each
+
+        async def find_each(scope: Scope, where: Where, step: str, elements: dict[str, tuple[Candidate, ...]],
+                            **options: Any) -> Any:
+            try:
+                hits = await real_each(scope, where, step, elements, **options)
+            except Exception:
+                await self.page(page_of(scope), where, step, tuple(elements.items()), found=False)
+                raise
+            await self.page(page_of(scope), where, step, tuple(elements.items()))
+            return hits
+
         modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(robot.pages.__path__, "robot.pages.")]
-        patched = [m for m in modules if getattr(m, "find", None) is real]
-        for module in patched:
-            module.find = find  # type: ignore[attr-defined]
+        hooks = {"find": (real, find), "find_each": (real_each, find_each)}
+        patched = [(m, name) for m in modules for name, (was, _) in hooks.items() if getattr(m, name, None) is was]
+        for module, name in patched:
+            setattr(module, name, hooks[name][1])
         try:
             yield
         finally:
-            for module in patched:
-                module.find = real  # type: ignore[attr-defined]
+            for module, name in patched:
+                setattr(module, name, hooks[name][0])
 
     def write(self, folder: Path, scrubber: fidelity.Scrubber, meta: dict) -> None:
         """One YAML file per site / page / step, and index.yaml; every text scrubbed first."""
