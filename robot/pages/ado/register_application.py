@@ -18,6 +18,8 @@ from ...locate import (
     find_each,
     first_of,
     having,
+    is_ready,
+    mark_ready,
     names,
     plain_url,
     role,
@@ -84,9 +86,13 @@ class RegisterApplicationPage:
 
     # ---- state ---------------------------------------------------------------------------------
     async def wait(self) -> None:
+        """Waits for the form or its closed banner (once per document: each action of the page asks)."""
+        if is_ready(self.page, "registration form"):
+            return
         labels, fallback = FIELDS["application_name"]
         await find(self.page, WHERE, "open", "the registration form or its closed banner",
                    *text_field(*labels), css(fallback), _banner_candidate())
+        mark_ready(self.page, "registration form")
 
     async def registration_closed(self) -> str | None:
         """The banner's text when new registrations are refused, else None."""
