@@ -430,13 +430,14 @@ async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
 def _script(scope: Scope, body: str, library: str) -> str:
     head, root = ("(input)", "const root = document.body || document.documentElement;") if isinstance(scope, Page) \
         else ("(root, input)", "")
-    return f"{head} => {{ {library} const {{ {_EXPORTS} }} = L; {root} {body} }}"
+    return f"{head} => {{ {library} const {{ {_EXPORTS} }} = L; newLook(); {root} {body} }}"
 
 
 async def _run(scope: Scope, body: str, arg: Any, timeout: float | None = None) -> Any:
     """Runs `body` in the page with locate.js's functions at hand, `input` the argument and `root` the element
-    searched in (the body for a page). One round trip for a page (two in a document that has no locate.js
-    yet); a locator's evaluate waits for its element first (at most `timeout`)."""
+    searched in (the body for a page), as a new look (nothing remembered from an earlier call). One round
+    trip for a page (two in a document that has no locate.js yet); a locator's evaluate waits for its
+    element first (at most `timeout`)."""
     for library in (_KEPT, _KEEP):
         script = _script(scope, body, library)
         value = await (scope.evaluate(script, arg) if isinstance(scope, Page)

@@ -353,3 +353,12 @@ def test_a_found_element_the_page_renders_again_is_still_the_one_acted_on(loop, 
         await button.click(timeout=3_000)
         return await p.evaluate("() => window.saved === true")
     assert on(loop, page, "<form onsubmit='return false'><button id=save type=button>Save</button></form>", check)
+
+
+def test_each_question_reads_the_page_as_it_is_now(loop, page):
+    """locate.js stays in the document between questions; what it learnt in one look is not the next's answer."""
+    async def check(p):
+        before = await value_next_to(p, "App ID")
+        await p.evaluate("() => { document.querySelector('dd').textContent = 'changed'; }")
+        return before, await value_next_to(p, "App ID")
+    assert on(loop, page, VALUE_MARKUPS["dt/dd"], check) == (GUID, "changed")

@@ -20,9 +20,9 @@ function isShown(el) {
 }
 
 // What one look at the page has learnt (a look is one call from the robot, or one check of a wait):
-// whether an element is shown, and its text. Elements are asked about many times per look.
-let shownSeen = new Map(), textSeen = new Map();
-function newLook() { shownSeen = new Map(); textSeen = new Map(); }
+// whether an element is shown, its text and its full text. Elements are asked about many times per look.
+let shownSeen = new Map(), textSeen = new Map(), fullSeen = new Map();
+function newLook() { shownSeen = new Map(); textSeen = new Map(); fullSeen = new Map(); }
 
 function shown(el) {
   if (!el) return false;
@@ -427,7 +427,6 @@ function fullText(el) {
   fullSeen.set(el, text = norm(parts.join('')));
   return text;
 }
-let fullSeen = new Map();
 
 function labelsOf(el) {
   const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
@@ -472,7 +471,6 @@ function matchesAlone(root, c) {
 // candidates first, then the others in document order), tagged `arg.tag`; the group's number counted from
 // 1, or false when none shows.
 function findFirst(root, arg) {
-  fullSeen = new Map();
   for (const [i, group] of arg.groups.entries()) {
     const hit = firstShown(root, group);
     if (hit) return keepFound(hit, arg.tag, root, group) && i + 1;
@@ -483,7 +481,6 @@ function findFirst(root, arg) {
 // Each group's first shown element (as findFirst), tagged `${arg.tag}-${i}`; false, and nothing tagged,
 // unless every group shows one.
 function findEach(root, arg) {
-  fullSeen = new Map();
   const hits = arg.groups.map(group => firstShown(root, group));
   if (!hits.every(Boolean)) return false;
   hits.forEach((hit, i) => keepFound(hit, `${arg.tag}-${i}`, root, arg.groups[i]));
@@ -514,10 +511,13 @@ function retag() {
     if (now > found.until) kept.delete(tag);
     else if (!found.el.isConnected) {
       newLook();
-      fullSeen = new Map();
       const hit = firstShown(found.root.isConnected ? found.root : document.body, found.group);
       if (hit) tagFound(found.el = hit, tag);
     }
+  }
+  if (!kept.size) {  // nothing left to keep: stop watching the page
+    keeper.disconnect();
+    keeper = null;
   }
 }
 
