@@ -241,6 +241,11 @@ def page_of(scope: Scope) -> Page:
     return scope if isinstance(scope, Page) else scope.page
 
 
+def _tagged(scope: Scope, kind: str, tag: str) -> Locator:
+    """The element locate.js tagged `tag` (its attribute data-vcs-robot-`kind`; tags accumulate)."""
+    return page_of(scope).locator(f'[data-vcs-robot-{kind}~="{tag}"]')
+
+
 async def _first_shown(loc: Locator, or_visible: bool = False) -> Locator | None:
     """The first match that is shown on screen (a visible but off-screen copy does not count); with
     `or_visible`, when only such copies match (`loc` filtered visible), the first of them."""
@@ -284,8 +289,7 @@ async def find_each(scope: Scope, where: Where, step: str, elements: dict[str, t
     if all(c.spec for group in elements.values() for c in group):
         tag = secrets.token_hex(6)
         if await _evaluate(scope, "findEach", {"groups": [[c.spec for c in g] for g in elements.values()], "tag": tag}):
-            return {name: page_of(scope).locator(f'[data-vcs-robot-find~="{tag}-{i}"]')
-                    for i, name in enumerate(elements)}
+            return {name: _tagged(scope, "find", f"{tag}-{i}") for i, name in enumerate(elements)}
     return {name: await find(scope, where, step, name, *group, timeout=timeout) for name, group in elements.items()}
 
 
@@ -294,10 +298,8 @@ async def checkboxes_to_set(scope: Scope, labels: list[str]) -> tuple[list[int],
     names, the box of each label named once, and the other checked boxes."""
     tag = secrets.token_hex(6)
     found = await _evaluate(scope, "checkboxesToSet", {"labels": labels, "tag": tag})
-    page = page_of(scope)
-    wanted = [page.locator(f'[data-vcs-robot-find~="{tag}-want-{i}"]') for i, n in enumerate(found["counts"]) if n == 1]
-    return found["counts"], wanted, [page.locator(f'[data-vcs-robot-find~="{tag}-drop-{j}"]')
-                                     for j in range(found["drop"])]
+    wanted = [_tagged(scope, "find", f"{tag}-want-{i}") for i, n in enumerate(found["counts"]) if n == 1]
+    return found["counts"], wanted, [_tagged(scope, "find", f"{tag}-drop-{j}") for j in range(found["drop"])]
 
 
 async def wait_shown(scope: Scope, *candidates: Candidate, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
@@ -315,16 +317,8 @@ async def wait_shown(scope: Scope, *candidates: Candidate, timeout: float = DEFA
 async def first_of(scope: Scope, groups: dict[str, tuple[Candidate, ...]],
                    timeout: float = DEFAULT_TIMEOUT_MS) -> tuple[str, Locator]:
     """Which of several things a page may show next shows first (the first of `groups` when several show at
-    once: one look at the page answers for all), and its element; PlaywrightTimeout when none shows in time."""
-    if not all(c.spec for group in groups.values() for c in group):
-        found: dict[str, Locator] = {}
-
-        async def shows(key: str) -> None:
-            found[key] = await wait_shown(scope, *groups[key], timeout=timeout)
-        winner = await race({key: shows(key) for key in groups}, timeout)
-        if winner is None:
-            raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for any of {', '.join(groups)}")
-        return winner, found[winner]
+    once: one look at the page answers for all), and its element; PlaywrightTimeout when none shows in time.
+    Candidates without a page-side question are answered by Playwright's engines, once a second."""
     keys = list(groups)
     hit = await _find_in_page(scope, [groups[key] for key in keys], timeout)
     if hit is None:
@@ -346,11 +340,11 @@ async def _find_in_page(scope: Scope, groups: list[tuple[Candidate, ...]],
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout / 1000
     tag = secrets.token_hex(6)
-    arg = {"groups": [[c.spec for c in group] for group in groups], "tag": tag}
+    arg = {"groups": [[c.spec for c in group if c.spec] for group in groups], "tag": tag}
     while (left := (deadline - loop.time()) * 1000) > 0:
         with contextlib.suppress(PlaywrightTimeout):
             if number := await until(scope, _FIND, arg, min(left, _SLICE_MS)):
-                return number - 1, page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
+                return number - 1, _tagged(scope, "find", tag)
         for index, group in enumerate(groups):
             if hit := await _first_shown(_union([c.build(scope).filter(visible=True) for c in group]), or_visible=True):
                 return index, hit
@@ -393,7 +387,7 @@ async def shown_now(scope: Scope, *candidates: Candidate) -> Locator | None:
         return await present(scope, *candidates)
     tag = secrets.token_hex(6)
     if await _evaluate(scope, "findFirst", {"groups": [[c.spec for c in candidates]], "tag": tag}):
-        return page_of(scope).locator(f'[data-vcs-robot-find~="{tag}"]')
+        return _tagged(scope, "find", tag)
     return None
 
 
@@ -495,7 +489,7 @@ async def value_element(scope: Scope, *labels: str) -> Locator | None:
     tag = secrets.token_hex(4)
     if not await _evaluate(scope, "tagValue", {"labels": list(labels), "tag": tag}):
         return None
-    return page_of(scope).locator(f'[data-vcs-robot-value~="{tag}"]')
+    return _tagged(scope, "value", tag)
 
 
 async def entries(scope: Scope, markers: tuple[str, ...], furniture: tuple[str, ...] = ()) -> list[Locator]:
@@ -505,7 +499,7 @@ async def entries(scope: Scope, markers: tuple[str, ...], furniture: tuple[str, 
     controls outside the entries). In a table whose column header is the marker, each data row."""
     tag = secrets.token_hex(4)
     count = await _evaluate(scope, "entries", {"markers": list(markers), "furniture": list(furniture), "tag": tag})
-    return [page_of(scope).locator(f'[data-vcs-robot-entry~="{tag}-{i}"]') for i in range(count)]
+    return [_tagged(scope, "entry", f"{tag}-{i}") for i in range(count)]
 
 
 async def wait_for_entries(page: Page, markers: tuple[str, ...], furniture: tuple[str, ...], name: str, count: int,
@@ -549,7 +543,7 @@ async def described_entries(scope: Scope, markers: tuple[str, ...], furniture: t
     tag = secrets.token_hex(4)
     views = await _evaluate(scope, "describedEntries", {"markers": list(markers), "furniture": list(furniture),
                                                         "tag": tag, "nameLabels": list(name_labels)})
-    return [(page_of(scope).locator(f'[data-vcs-robot-entry~="{tag}-{i}"]'),
+    return [(_tagged(scope, "entry", f"{tag}-{i}"),
              EntryView(v["name"], v["text"], v["values"], v["links"])) for i, v in enumerate(views)]
 
 
@@ -572,7 +566,7 @@ async def block_around(scope: Scope, *parts: Locator, timeout: float = DEFAULT_T
         while (block.parentElement && !elements.every(e => block.contains(e))) block = block.parentElement;
         block.setAttribute('data-vcs-robot-block', `${block.getAttribute('data-vcs-robot-block') || ''} ${tag}`.trim());
     }""", [handles, tag])
-    return page_of(scope).locator(f'[data-vcs-robot-block~="{tag}"]')
+    return _tagged(scope, "block", tag)
 
 
 # ---- screens ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,43 +85,34 @@ class Recorder:
             elif not found:  # looked up again and not found this time: that is what counts
                 same[0].update(found=False, snapshot=index)
 
+    def _recording(self, real: Callable[..., Awaitable[Any]],
+                   lookups: Callable[..., tuple[tuple[str, tuple[Candidate, ...]], ...]]) -> Callable[..., Any]:
+        """`real` (find or find_each), recording its page after each call with the lookups its arguments name."""
+        async def recorded(scope: Scope, where: Where, step: str, *args: Any, **options: Any) -> Any:
+            try:
+                hit = await real(scope, where, step, *args, **options)
+            except Exception:
+                await self.page(page_of(scope), where, step, lookups(*args), found=False)
+                raise
+            await self.page(page_of(scope), where, step, lookups(*args))
+            return hit
+        return recorded
+
     @contextlib.contextmanager
     def hooked(self) -> Iterator[None]:
         """Within: every page module's `find` and `find_each` record its page after each lookup."""
-        real = locate.find
-
-        async def find(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
-                       **options: Any) -> Any:
-            try:
-                hit = await real(scope, where, step, element, *candidates, **options)
-            except Exception:
-                await self.page(page_of(scope), where, step, ((element, candidates),), found=False)
-                raise
-            await self.page(page_of(scope), where, step, ((element, candidates),))
-            return hit
-
-        real_each = locate.find_each
-
-        async def find_each(scope: Scope, where: Where, step: str, elements: dict[str, tuple[Candidate, ...]],
-                            **options: Any) -> Any:
-            try:
-                hits = await real_each(scope, where, step, elements, **options)
-            except Exception:
-                await self.page(page_of(scope), where, step, tuple(elements.items()), found=False)
-                raise
-            await self.page(page_of(scope), where, step, tuple(elements.items()))
-            return hits
-
+        hooks = {locate.find: self._recording(locate.find, lambda element, *candidates: ((element, candidates),)),
+                 locate.find_each: self._recording(locate.find_each, lambda elements: tuple(elements.items()))}
         modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(robot.pages.__path__, "robot.pages.")]
-        hooks = {"find": (real, find), "find_each": (real_each, find_each)}
-        patched = [(m, name) for m in modules for name, (was, _) in hooks.items() if getattr(m, name, None) is was]
-        for module, name in patched:
-            setattr(module, name, hooks[name][1])
+        patched = [(m, name, real) for m in modules for name in ("find", "find_each")
+                   if (real := getattr(m, name, None)) in hooks]
+        for module, name, real in patched:
+            setattr(module, name, hooks[real])
         try:
             yield
         finally:
-            for module, name in patched:
-                setattr(module, name, hooks[name][0])
+            for module, name, real in patched:
+                setattr(module, name, real)
 
     def write(self, folder: Path, scrubber: fidelity.Scrubber, meta: dict) -> None:
         """One YAML file per site / page / step, and index.yaml; every text scrubbed first."""

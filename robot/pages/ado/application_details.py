@@ -67,6 +67,7 @@ SECRET_MARKERS = (r"^\s*(Show|Hide|Reveal)( secret)?\s*$",)
 SECRET_FURNITURE = tuple(rf"^\s*{re.escape(label)}\s*:?\s*$" for label in (*APP_ID, *APP_SECRET, *SCOPES, *CALLBACK))
 SECRET_ID_ATTRS = ("data-secret-id", "data-client-secret-id", "data-id")
 ERROR_CSS = ".field-error, .error, [role=alert]"
+ERRORS = having(css(ERROR_CSS), re.compile(r"\S"))  # the page's messages, the empty error slots left out
 CALLBACK_CSS = "#callback_url, input[name=callbackUrl]"
 GUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 MASK_CHARS = re.compile(r"[•*●·]")
@@ -288,11 +289,11 @@ class ApplicationDetailsPage:
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'],
                              plain_url(self.page.url)) from None
-        errors = self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
+        errors = ERRORS.build(self.page).filter(visible=True)
         outcome = None
         with contextlib.suppress(PlaywrightTimeout):
             outcome, _ = await first_of(self.page, {"details": (text(*APP_ID),),
-                                                    "errors": (having(css(ERROR_CSS), re.compile(r"\S")),)}, TIMEOUT_MS)
+                                                    "errors": (ERRORS,)}, TIMEOUT_MS)
         if outcome == "errors" and not await self.ready_marker().count():
             texts = [" ".join(t.split()) for t in await errors.all_inner_texts()]
             raise FinalError("Azure DevOps refused the callback URL: " + "; ".join(texts))

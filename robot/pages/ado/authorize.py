@@ -19,8 +19,10 @@ from ...locate import (
     names,
     origin,
     plain_url,
+    present,
     race,
     role,
+    role_alert,
     role_matching,
     text_matching,
 )
@@ -40,6 +42,9 @@ NOT_FOUND_HEADING = re.compile(r"^\s*404\b", re.IGNORECASE)  # the docs' "404 er
 SCOPE_WORDS = re.compile(r"^\s*Code \((read|status|read & write|full|manage)\)\s*$", re.IGNORECASE)
 ERROR_HEADING = re.compile(r"\b(400|401|403|404|500)\b|error|bad request|not found|went wrong|expired",
                            re.IGNORECASE)
+MISMATCH = (text_matching(MISMATCH_TEXT, "text~redirect_uri does not match"),
+            role_matching("heading", NOT_FOUND_HEADING, "heading~not found"))
+ERROR = (role_matching("heading", ERROR_HEADING, "heading~error", level=1),)
 
 
 
@@ -67,14 +72,6 @@ class AuthorizePage:
         """The smallest block holding the requested scopes and the Accept button (for screenshots)."""
         return await block_around(self.page, self._scopes(), self.accept_button())
 
-    def _mismatch(self) -> Locator:
-        p = self.page
-        return p.get_by_text(MISMATCH_TEXT).or_(p.get_by_role("heading", name=NOT_FOUND_HEADING)).filter(visible=True)
-
-    def _error(self) -> Locator:
-        p = self.page
-        return p.get_by_role("heading", level=1, name=ERROR_HEADING).filter(visible=True)
-
     # ---- state ---------------------------------------------------------------------------------
     async def wait(self) -> str:
         """"consent", "callback_mismatch" or "error"; signs in first when the sign-in page shows."""
@@ -82,11 +79,8 @@ class AuthorizePage:
         shown: list[str] = []
 
         async def page_shows() -> None:
-            shown.append((await first_of(self.page, {
-                "consent": (role("button", *ACCEPT), css(ACCEPT_CSS)),
-                "error": (text_matching(MISMATCH_TEXT, "text~redirect_uri does not match"),
-                          role_matching("heading", NOT_FOUND_HEADING, "heading~not found"),
-                          role_matching("heading", ERROR_HEADING, "heading~error", level=1))}, WAIT_TIMEOUT_MS))[0])
+            shown.append((await first_of(self.page, {"consent": (role("button", *ACCEPT), css(ACCEPT_CSS)),
+                                                     "error": (*MISMATCH, *ERROR)}, WAIT_TIMEOUT_MS))[0])
         for _ in range(3):
             outcome = await race({"page": page_shows(), "sign_in": sign_in.wait_showing(WAIT_TIMEOUT_MS)},
                                  WAIT_TIMEOUT_MS)
@@ -97,7 +91,7 @@ class AuthorizePage:
                 break
             self._origin = origin(plain_url(self.page.url))
             if shown[-1] == "error":
-                return "callback_mismatch" if await self._mismatch().count() else "error"
+                return "callback_mismatch" if await present(self.page, *MISMATCH) else "error"
             return "consent"
         raise DriftError(SITE, PAGE, "wait", "the consent page or an error page",
                          [f'button~"{ACCEPT[0]}"', ACCEPT_CSS, "text~redirect_uri does not match"],
@@ -110,9 +104,9 @@ class AuthorizePage:
         return [" ".join(t.split()) for t in items if t.strip()]
 
     async def error_text(self) -> str:
-        for loc in (self._mismatch(), self.page.get_by_role("alert").filter(visible=True), self._error()):
-            if await loc.count():
-                return " ".join((await loc.first.inner_text()).split())[:500]
+        for shown in (MISMATCH, (role_alert(),), ERROR):
+            if found := await present(self.page, *shown):
+                return " ".join((await found.inner_text()).split())[:500]
         return " ".join((await self.page.locator("body").inner_text()).split())[:500]
 
     # ---- actions -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ...locate import (
     text_field,
     wait_shown,
 )
-from .application_details import APP_ID, ApplicationDetailsPage
+from .application_details import APP_ID, ERROR_CSS, ERRORS, ApplicationDetailsPage
 
 SITE = "Azure DevOps"
 PAGE = "Register Application"
@@ -51,7 +51,6 @@ CREATE_NAMES = ("Create application", "Create Application")
 CREATE_CSS = "#create-application"
 CLOSED_TEXT = re.compile(r"no longer (accept|available|support)|deprecated|not accepting|closed|disabled",
                          re.IGNORECASE)
-ERROR_CSS = ".field-error, .error, [role=alert]"
 
 
 class RegisterApplicationPage:
@@ -60,7 +59,7 @@ class RegisterApplicationPage:
 
     # ---- locators ------------------------------------------------------------------------------
     def banner(self) -> Locator:
-        return self.page.get_by_role("alert").filter(has_text=CLOSED_TEXT).filter(visible=True)
+        return _banner_candidate().build(self.page).filter(visible=True)
 
     def create_button(self) -> Locator:
         p = self.page
@@ -145,8 +144,7 @@ class RegisterApplicationPage:
         outcome = None
         with contextlib.suppress(PlaywrightTimeout):
             outcome, _ = await first_of(self.page, {"details": (text(*APP_ID),), "closed": (_banner_candidate(),),
-                                                    "errors": (having(css(ERROR_CSS), re.compile(r"\S")),)},
-                                        SUBMIT_TIMEOUT_MS)
+                                                    "errors": (ERRORS,)}, SUBMIT_TIMEOUT_MS)
         if outcome == "details":
             await details.wait()
             return details
@@ -158,7 +156,7 @@ class RegisterApplicationPage:
                          ["text~App ID", ERROR_CSS], self.page.url)
 
     def _errors(self) -> Locator:
-        return self.page.locator(ERROR_CSS).filter(visible=True).filter(has_text=re.compile(r"\S"))
+        return ERRORS.build(self.page).filter(visible=True)
 
     async def error_messages(self) -> list[str]:
         """Each invalid field's label with its message (or the page's messages)."""

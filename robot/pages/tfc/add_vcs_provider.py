@@ -18,6 +18,7 @@ from ...locate import (
     find_each,
     inside,
     names,
+    present,
     role,
     text,
     text_field,
@@ -56,19 +57,18 @@ async def submit_to_list(page: Page, button: Locator, where: Where, step: str, w
     # messages already on the page are not the answer to this click
     await page.evaluate(f"s => document.querySelectorAll(s).forEach(e => e.setAttribute('{SEEN}', ''))", ALERT_CSS)
     fresh_alert_css = ", ".join(f"{s}:not([{SEEN}])" for s in ALERT_CSS.split(", "))
-    fresh_alert = page.locator(fresh_alert_css)
-    list_heading = page.get_by_role("heading", name=names(*list_headings))
+    list_heading = role("heading", *list_headings)
     await button.click()
     try:
-        await wait_shown(page, role("heading", *list_headings), css(fresh_alert_css), timeout=NAVIGATION_TIMEOUT_MS)
+        await wait_shown(page, list_heading, css(fresh_alert_css), timeout=NAVIGATION_TIMEOUT_MS)
     except Exception:  # noqa: BLE001 - a timeout: neither answer came
         raise DriftError(where.site, where.page, step, "the providers list or a validation message",
                          [f'heading~"{"|".join(list_headings)}"', ALERT_CSS], page.url) from None
     on_list = urlsplit(page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
-    if on_list and await list_heading.count():
+    if on_list and await present(page, list_heading):
         return
     messages: list[str] = []
-    for shown in await fresh_alert.all_inner_texts():
+    for shown in await page.locator(fresh_alert_css).all_inner_texts():
         message = re.sub(r"\s+", " ", shown).strip()
         if message and not any(message in m for m in messages):
             messages = [m for m in messages if m not in message] + [message]
