@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import difflib
 import hashlib
+import json
 import re
 import secrets
 import weakref
@@ -29,8 +30,8 @@ from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from playwright.async_api import BrowserContext, Locator, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from .errors import AmbiguousElement, DriftError
@@ -43,8 +44,8 @@ _VERSION = hashlib.sha256(_LIBRARY.encode()).hexdigest()[:12]
 _EXPORTS = ", ".join(re.findall(r"^function (\w+)", _LIBRARY, re.M))
 _MISSING = "__vcs-robot-locate-missing__"
 _KEPT = f"const L = window.__vcsRobotLocate; if (!L || L.v !== '{_VERSION}') return '{_MISSING}';"
-_KEEP = f"window.__vcsRobotLocate = (() => {{ {_LIBRARY}; return {{ v: '{_VERSION}', {_EXPORTS} }}; }})(); " \
-        "const L = window.__vcsRobotLocate;"
+_INSTALL = f"window.__vcsRobotLocate = (() => {{ {_LIBRARY}; return {{ v: '{_VERSION}', {_EXPORTS} }}; }})();"
+_KEEP = f"{_INSTALL} const L = window.__vcsRobotLocate;"
 _SHOWN = re.search(r"^const NOT_CONTENT.*?^function shown\(el\) \{.*?^\}$", _LIBRARY, re.S | re.M).group(0)  # type: ignore[union-attr]
 _ON_SCREEN = f"(els) => {{ {_SHOWN}; return els.map(shown); }}"
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
@@ -241,9 +242,15 @@ def page_of(scope: Scope) -> Page:
     return scope if isinstance(scope, Page) else scope.page
 
 
+_tag_selectors: weakref.WeakKeyDictionary[Locator, str] = weakref.WeakKeyDictionary()
+
+
 def _tagged(scope: Scope, kind: str, tag: str) -> Locator:
     """The element locate.js tagged `tag` (its attribute data-vcs-robot-`kind`; tags accumulate)."""
-    return page_of(scope).locator(f'[data-vcs-robot-{kind}~="{tag}"]')
+    selector = f'[data-vcs-robot-{kind}~="{tag}"]'
+    locator = page_of(scope).locator(selector)
+    _tag_selectors[locator] = selector  # a question asked inside it finds it in the page (see _run)
+    return locator
 
 
 async def _first_shown(loc: Locator, or_visible: bool = False) -> Locator | None:
@@ -421,22 +428,48 @@ async def nearest_words(scope: Scope, wanted: list[str]) -> str | None:
 
 
 # ---- reading --------------------------------------------------------------------------------------
-def _script(scope: Scope, body: str, library: str) -> str:
-    head, root = ("(input)", "const root = document.body || document.documentElement;") if isinstance(scope, Page) \
-        else ("(root, input)", "")
-    return f"{head} => {{ {library} const {{ {_EXPORTS} }} = L; newLook(); {root} {body} }}"
+async def install(context: BrowserContext) -> None:
+    """Puts locate.js in every document of `context` as it loads (an init script): no question then has to
+    bring it (a round trip and 26 KB per document otherwise)."""
+    await context.add_init_script(script=_INSTALL)
+
+
+def _script(root: str, body: str, library: str, head: str = "(json)") -> str:
+    return f"{head} => {{ {library} const {{ {_EXPORTS} }} = L; newLook(); const input = JSON.parse(json); " \
+           f"{root} {body} }}"
+
+
+_BODY = "const root = document.body || document.documentElement;"
+_GONE = "__vcs-robot-element-gone__"
 
 
 async def _run(scope: Scope, body: str, arg: Any, timeout: float | None = None) -> Any:
     """Runs `body` in the page with locate.js's functions at hand, `input` the argument and `root` the element
-    searched in (the body for a page), as a new look (nothing remembered from an earlier call). One round
-    trip for a page (two in a document that has no locate.js yet); a locator's evaluate waits for its
-    element first (at most `timeout`)."""
+    searched in (the body for a page), as a new look (nothing remembered from an earlier call).
+
+    One round trip for a page or an element locate.js tagged (found in the page by its tag); two in a
+    document that has no locate.js yet (a context without `install`), and for other locators, whose
+    evaluate waits for the element first (at most `timeout`; also a tagged element not in the page now).
+    The argument travels as one JSON string: Playwright's own serialization of a nested value costs more
+    (in Python, the driver and the page) than the question."""
+    arg = json.dumps(arg)
+    if isinstance(scope, Page):
+        return await _ask(scope, _BODY, body, arg)
+    if selector := _tag_selectors.get(scope):
+        root = f"const root = document.querySelector({json.dumps(selector)}); if (!root) return '{_GONE}';"
+        if (value := await _ask(scope.page, root, body, arg)) != _GONE:
+            return value
     for library in (_KEPT, _KEEP):
-        script = _script(scope, body, library)
-        value = await (scope.evaluate(script, arg) if isinstance(scope, Page)
-                       else scope.evaluate(script, arg, timeout=timeout))
+        value = await scope.evaluate(_script("", body, library, "(root, json)"), arg, timeout=timeout)
         if value != _MISSING:
+            return value
+    raise AssertionError("unreachable: the second script brings locate.js")
+
+
+async def _ask(page: Page, root: str, body: str, arg: str) -> Any:
+    """`body` run in the page, `root` found by the statement `root`; brings locate.js when the page has none."""
+    for library in (_KEPT, _KEEP):
+        if (value := await page.evaluate(_script(root, body, library), arg)) != _MISSING:
             return value
     raise AssertionError("unreachable: the second script brings locate.js")
 
@@ -567,6 +600,35 @@ async def block_around(scope: Scope, *parts: Locator, timeout: float = DEFAULT_T
         block.setAttribute('data-vcs-robot-block', `${block.getAttribute('data-vcs-robot-block') || ''} ${tag}`.trim());
     }""", [handles, tag])
     return _tagged(scope, "block", tag)
+
+
+_BLOCK = "(arg, root) => blockOf(root, arg)"
+
+
+async def block_of(scope: Scope, *groups: tuple[Candidate, ...], timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
+    """`block_around` the first shown element of each group of candidates, waited for and framed in one look
+    (one round trip). Each second the page-side reading misses one, Playwright's engines look too (as `find`
+    does); PlaywrightTimeout when a group shows nothing in time."""
+    if not all(c.spec for group in groups for c in group):
+        return await block_around(scope, *[await wait_shown(scope, *g, timeout=timeout) for g in groups])
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 1000
+    tag = secrets.token_hex(4)
+    arg = {"groups": [[c.spec for c in group] for group in groups], "tag": tag}
+    while (left := (deadline - loop.time()) * 1000) > 0:
+        with contextlib.suppress(PlaywrightTimeout):
+            if await until(scope, _BLOCK, arg, min(left, _SLICE_MS)):
+                return _tagged(scope, "block", tag)
+        parts = [await present(scope, *group) for group in groups]
+        if all(parts):
+            return await block_around(scope, *[p for p in parts if p])
+    raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for the block of {groups[0][0].description}")
+
+
+async def read(element: Locator, body: str) -> Any:
+    """Runs `body` (JavaScript statements returning a value) with `root` the element: one round trip for an
+    element the robot found (tagged), two otherwise."""
+    return await _run(element, body, None)
 
 
 # ---- screens ------------------------------------------------------------------------------------

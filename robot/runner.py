@@ -32,7 +32,7 @@ from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
 from .errors import DriftError, FinalError, TransientError, UnknownPage
 from .journal import ORG_STEP, Journal
-from .locate import origin
+from .locate import install, origin
 from .model import OrgResult, OrgTask, Settings
 from .secrets import redact
 from .sessions import SessionStore, pair_key
@@ -198,6 +198,7 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
     exported = options.sessions.pop(pair_key(settings), None)  # refused once: the credentials next time
     stored = None if options.fresh_sign_in else exported or store.load(settings)
     context = await browser.new_context(**context_args(manifest, stored))
+    await install(context)
     pages = [await context.new_page(), await context.new_page()]
     try:
         steps.extend(await sign_in_both(pages[0], pages[1], settings, org))
@@ -244,6 +245,7 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
     for attempt in range(1, options.attempts + 1):
         state = await sessions.signed_in(settings, task.org)
         context = await browser.new_context(**context_args(manifest, state))
+        await install(context)
         if options.trace:
             await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),

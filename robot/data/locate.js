@@ -487,6 +487,18 @@ function findEach(root, arg) {
   return true;
 }
 
+// The smallest block holding each group's first shown element (their lowest common ancestor: a form, a
+// panel, a card), tagged data-vcs-robot-block `arg.tag`; false, and nothing tagged, unless every group
+// shows one.
+function blockOf(root, arg) {
+  const hits = arg.groups.map(group => firstShown(root, group));
+  if (!hits.every(Boolean)) return false;
+  let block = hits[0];
+  while (block.parentElement && !hits.every(e => block.contains(e))) block = block.parentElement;
+  block.setAttribute('data-vcs-robot-block', `${block.getAttribute('data-vcs-robot-block') || ''} ${arg.tag}`.trim());
+  return true;
+}
+
 // Found elements stay found for a while: when the page replaces a tagged element (a framework's
 // re-render), the tag moves to what the same question finds now, so the robot's action on the tag does
 // not wait for an element that is gone.

@@ -252,7 +252,8 @@ class ApplicationDetailsPage:
             if not await hide.filter(visible=True).count():
                 show = await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW))
                 await show.click()
-            await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE), timeout=TIMEOUT_MS)
+            hide_button = await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE),
+                                     timeout=TIMEOUT_MS)
         except DriftError:
             if failed:
                 raise TransientError(f"Azure DevOps did not show the client secret: {failed[0]}") from None
@@ -261,7 +262,7 @@ class ApplicationDetailsPage:
             self.page.remove_listener("response", on_response)
             self.page.remove_listener("requestfailed", on_failed)
         value = self._longest_word(await describe(row))
-        await (await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE))).click()
+        await hide_button.click()
         await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW), timeout=TIMEOUT_MS)
         if len(value) < 20 or MASK_CHARS.search(value):
             raise DriftError(SITE, PAGE, "read client secret", "the revealed client secret value",

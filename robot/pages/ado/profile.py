@@ -8,7 +8,7 @@ from ...errors import DriftError, FinalError
 from ...identity import Identity
 from ...locate import (
     Where,
-    block_around,
+    block_of,
     control,
     css,
     find,
@@ -31,6 +31,8 @@ OPEN_TIMEOUT_MS = 45_000
 SECTION_TITLE = ("Applications and services", "Applications & services")
 CREATE_LINK = ("Create new application", "Create a new application", "Create application")
 CREATE_CSS = "#create-new-application, a[href*='/app/register']"
+_HEADING = (role("heading", *SECTION_TITLE), text(*SECTION_TITLE))
+_CREATE = (*control(*CREATE_LINK), css(CREATE_CSS), text(*CREATE_LINK))
 
 
 class ProfilePage:
@@ -39,19 +41,10 @@ class ProfilePage:
         self.identity = identity
 
     # ---- locators ------------------------------------------------------------------------------
-    def heading(self) -> Locator:
-        p = self.page
-        return p.get_by_role("heading", name=names(*SECTION_TITLE)).or_(p.get_by_text(names(*SECTION_TITLE))).filter(
-            visible=True)
-
-    def create_link(self) -> Locator:
-        p = self.page
-        return p.get_by_role("link", name=names(*CREATE_LINK)).or_(p.locator(CREATE_CSS)).filter(visible=True).first
-
     async def section(self) -> Locator:
         """The block holding the "Applications and services" header and its links, whatever the markup."""
         await self.wait()
-        return await block_around(self.page, self.heading(), self.create_link())
+        return await block_of(self.page, _HEADING, _CREATE)
 
     # ---- actions -------------------------------------------------------------------------------
     async def open(self, profile_url: str) -> None:
@@ -60,12 +53,11 @@ class ProfilePage:
 
     async def wait(self) -> None:
         """Waits for the profile, signing in on the way when the site sends the browser to sign-in."""
-        heading = (role("heading", *SECTION_TITLE), text(*SECTION_TITLE))
-        if await shown_now(self.page, *heading):
+        if await shown_now(self.page, *_HEADING):
             return
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
-            outcome = await race({"ready": wait_shown(self.page, *heading, timeout=OPEN_TIMEOUT_MS),
+            outcome = await race({"ready": wait_shown(self.page, *_HEADING, timeout=OPEN_TIMEOUT_MS),
                                   "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
                 return
@@ -93,8 +85,7 @@ class ProfilePage:
 
     async def create_new_application(self) -> RegisterApplicationPage:
         await self.wait()
-        link = await find(self.page, WHERE, "create new application", "the 'Create new application' link",
-                          *control(*CREATE_LINK), css(CREATE_CSS), text(*CREATE_LINK))
+        link = await find(self.page, WHERE, "create new application", "the 'Create new application' link", *_CREATE)
         await link.click()
         form = RegisterApplicationPage(self.page)
         await form.wait()

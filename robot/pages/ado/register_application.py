@@ -12,6 +12,7 @@ from ...locate import (
     Candidate,
     Where,
     block_around,
+    block_of,
     checkboxes_to_set,
     css,
     find,
@@ -25,7 +26,6 @@ from ...locate import (
     role,
     text,
     text_field,
-    wait_shown,
 )
 from .application_details import APP_ID, ERROR_CSS, ERRORS, ApplicationDetailsPage
 
@@ -76,9 +76,8 @@ class RegisterApplicationPage:
     async def scopes_section(self) -> Locator:
         """The block holding the "Authorized scopes" title and its check boxes, whatever the markup."""
         try:
-            title = await wait_shown(self.page, text(*SCOPES_TITLE), role("group", *SCOPES_TITLE), timeout=15_000)
-            box = await wait_shown(self.page, role("checkbox"), timeout=15_000)
-            return await block_around(self.page, title, box, timeout=15_000)
+            return await block_of(self.page, (text(*SCOPES_TITLE), role("group", *SCOPES_TITLE)), (role("checkbox"),),
+                                  timeout=15_000)
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "select scopes", "the 'Authorized scopes' section",
                              [f'text~"{SCOPES_TITLE[0]}" with check boxes'], plain_url(self.page.url)) from None

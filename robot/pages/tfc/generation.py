@@ -8,9 +8,10 @@ Only what a person sees is used (headings and link names), never a hint of the s
 from __future__ import annotations
 
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError
-from ...locate import names
+from ...locate import first_of, role
 
 SITE = "Terraform Cloud"
 PAGE = "VCS Providers"
@@ -26,18 +27,13 @@ async def ui_generation(page: Page, timeout: float = TIMEOUT_MS) -> str:
     """"seed" or "wizard", for the org's VCS providers page open in `page` (waits for its sidebar).
 
     Raises DriftError when the page shows neither generation's navigation."""
-    wizard = (page.get_by_role("heading", name=names(*WIZARD_SECTIONS))
-              .or_(page.get_by_role("link", name=names(*WIZARD_LINKS))))
-    seed = page.get_by_role("link", name=names(*SEED_LINKS))
+    # both may show while a redesign rolls out: the wizard's section heading decides, then the seed's link
     try:
-        await wizard.or_(seed).first.wait_for(state="visible", timeout=timeout)
-    except Exception:  # noqa: BLE001 - a timeout: neither generation's navigation is there
+        shown, _ = await first_of(page, {"wizard heading": (role("heading", *WIZARD_SECTIONS),),
+                                         "seed link": (role("link", *SEED_LINKS),),
+                                         "wizard link": (role("link", *WIZARD_LINKS),)}, timeout)
+    except PlaywrightTimeout:
         raise DriftError(SITE, PAGE, "recognise the UI generation", "the settings navigation",
                          [f'heading~"{"|".join(WIZARD_SECTIONS)}" or link~"{"|".join(WIZARD_LINKS)}" (wizard)',
                           f'link~"{"|".join(SEED_LINKS)}" (seed)'], page.url) from None
-    # both may be present while a redesign rolls out: the wizard's section heading decides
-    if await page.get_by_role("heading", name=names(*WIZARD_SECTIONS)).count():
-        return WIZARD
-    if await page.get_by_role("link", name=names(*WIZARD_LINKS)).count() and not await seed.count():
-        return WIZARD
-    return SEED
+    return SEED if shown == "seed link" else WIZARD
