@@ -517,6 +517,13 @@ async def wait_for_value(page: Page, labels: tuple[str, ...], value: str, timeou
                 {"labels": list(labels), "value": value}, timeout)
 
 
+async def wait_enabled(scope: Scope, candidate: Candidate, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
+    """Waits until every shown match of `candidate` is enabled (at once when none shows); PlaywrightTimeout."""
+    assert candidate.spec, f"{candidate.description}: no question locate.js can answer"
+    await until(scope, """(spec, root) => matchesOf(root, spec).filter(shown)
+        .every(e => !e.disabled && e.getAttribute('aria-disabled') !== 'true')""", candidate.spec, timeout)
+
+
 async def value_element(scope: Scope, *labels: str) -> Locator | None:
     """The element showing the value next to a label (to mask or click), or None."""
     tag = secrets.token_hex(4)

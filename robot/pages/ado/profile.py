@@ -12,6 +12,8 @@ from ...locate import (
     control,
     css,
     find,
+    is_ready,
+    mark_ready,
     names,
     plain_url,
     race,
@@ -52,14 +54,17 @@ class ProfilePage:
         await self.wait()
 
     async def wait(self) -> None:
-        """Waits for the profile, signing in on the way when the site sends the browser to sign-in."""
-        if await shown_now(self.page, *_HEADING):
+        """Waits for the profile (once per document), signing in on the way when the site sends the browser to
+        sign-in."""
+        if is_ready(self.page, "profile") or await shown_now(self.page, *_HEADING):
+            mark_ready(self.page, "profile")
             return
         sign_in = MicrosoftSignIn(self.page, self.identity)
         for _ in range(3):
             outcome = await race({"ready": wait_shown(self.page, *_HEADING, timeout=OPEN_TIMEOUT_MS),
                                   "sign_in": sign_in.wait_showing(OPEN_TIMEOUT_MS)}, OPEN_TIMEOUT_MS)
             if outcome == "ready":
+                mark_ready(self.page, "profile")
                 return
             if outcome == "sign_in":
                 await sign_in.sign_in()

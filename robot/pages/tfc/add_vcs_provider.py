@@ -17,15 +17,14 @@ from ...locate import (
     css,
     find,
     find_each,
+    first_of,
     inside,
     names,
-    present,
     read,
     role,
     text,
     text_field,
     until,
-    wait_shown,
 )
 from ...secrets import Secret, redact
 
@@ -69,12 +68,12 @@ async def submit_to_list(page: Page, button: Locator, where: Where, step: str, w
     list_heading = role("heading", *list_headings)
     await button.click()
     try:
-        await wait_shown(page, list_heading, css(fresh_alert_css), timeout=NAVIGATION_TIMEOUT_MS)
+        shown, _ = await first_of(page, {"list": (list_heading,), "alert": (css(fresh_alert_css),)},
+                                  NAVIGATION_TIMEOUT_MS)
     except Exception:  # noqa: BLE001 - a timeout: neither answer came
         raise DriftError(where.site, where.page, step, "the providers list or a validation message",
                          [f'heading~"{"|".join(list_headings)}"', ALERT_CSS], page.url) from None
-    on_list = urlsplit(page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX)
-    if on_list and await present(page, list_heading):
+    if shown == "list" and urlsplit(page.url).path.rstrip("/").endswith(LIST_PATH_SUFFIX):
         return
     messages: list[str] = []
     for shown in await page.locator(fresh_alert_css).all_inner_texts():

@@ -182,8 +182,7 @@ class ProvidersList:
         Raises FinalError with Terraform Cloud's message when it reports an error instead."""
         await self.page.wait_for_url(lambda u: urlsplit(u).path.rstrip("/") == PATH.format(org=self.org),
                                      wait_until="domcontentloaded", timeout=timeout)
-        await find(self.page, self.where, "wait connected", '"VCS Providers" heading', role("heading", *HEADINGS),
-                   timeout=timeout)
+        await self.wait_ready()
         error = await self.error_text()
         if error:
             raise FinalError(f"Terraform Cloud could not connect {name}: {error}")

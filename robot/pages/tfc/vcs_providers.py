@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from playwright.async_api import Locator, expect
+from playwright.async_api import Locator
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError
-from ...locate import control, find, names, origin
+from ...locate import control, find, names, origin, role_matching, wait_enabled
 from .add_vcs_provider import AddVcsProviderPage
 from .providers_list import NAVIGATION_TIMEOUT_MS, PATH, SITE, ProviderEntry, ProvidersList
 
@@ -24,13 +25,12 @@ TIMEOUT_MS = 15_000
 class VcsProvidersPage(ProvidersList):
     async def finished_rendering(self) -> None:
         """Its "Connect organization" buttons usable (steady screenshots, no dead clicks)."""
-        buttons = self.page.get_by_role("button", name=CONNECT_PREFIX).filter(visible=True)
-        for i in range(await buttons.count()):
-            try:
-                await expect(buttons.nth(i)).to_be_enabled(timeout=TIMEOUT_MS)
-            except AssertionError:
-                raise DriftError(SITE, self.where.page, "open", 'an enabled "Connect organization" button',
-                                 [f"role=button name~{CONNECT_PREFIX.pattern}"], self.page.url) from None
+        try:
+            await wait_enabled(self.page, role_matching("button", CONNECT_PREFIX, "button~Connect organization"),
+                               TIMEOUT_MS)
+        except PlaywrightTimeout:
+            raise DriftError(SITE, self.where.page, "open", 'an enabled "Connect organization" button',
+                             [f"role=button name~{CONNECT_PREFIX.pattern}"], self.page.url) from None
 
     async def add_provider(self) -> AddVcsProviderPage:
         """Clicks "Add VCS Provider" and returns the add page once its drop-down is shown."""
