@@ -11,6 +11,7 @@ from ...errors import DriftError, FinalError, RegistrationClosed
 from ...locate import (
     Candidate,
     Where,
+    act,
     block_around,
     block_of,
     checkboxes_to_set,
@@ -131,11 +132,10 @@ class RegisterApplicationPage:
         closed = await self.registration_closed()
         if closed:
             raise RegistrationClosed(closed)
-        button = await find(self.page, WHERE, "submit", "the 'Create application' button",
-                            role("button", *CREATE_NAMES), css(CREATE_CSS))  # a submit button, not a link
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
-                await button.click()
+                await act(self.page, WHERE, "submit", "the 'Create application' button",
+                          role("button", *CREATE_NAMES), css(CREATE_CSS))  # a submit button, not a link
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "submit", "a response to 'Create application'",
                              [f'button~"{CREATE_NAMES[0]}"', CREATE_CSS], self.page.url) from None

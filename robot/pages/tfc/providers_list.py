@@ -22,6 +22,7 @@ from ...locate import (
     Candidate,
     EntryView,
     Where,
+    act,
     control,
     css,
     described_entries,
@@ -173,8 +174,7 @@ class ProvidersList:
             page.get_by_role("button", name=names(*ADD_BUTTONS))).filter(visible=True).first
 
     async def click_add(self) -> None:
-        button = await find(self.page, self.where, "add provider", '"Add VCS Provider" button', *control(*ADD_BUTTONS))
-        await button.click()
+        await act(self.page, self.where, "add provider", '"Add VCS Provider" button', *control(*ADD_BUTTONS))
 
     async def wait_connected(self, name: str, timeout: float = NAVIGATION_TIMEOUT_MS) -> str:
         """Waits until the browser is back on this page and the entry `name` shows its OAuth Token ID.
