@@ -28,9 +28,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, Locator, Page, Playwright
+from playwright.async_api import BrowserContext, Locator, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -46,14 +46,6 @@ _MISSING = "__vcs-robot-locate-missing__"
 _KEPT = f"const L = window.__vcsRobotLocate; if (!L || L.v !== '{_VERSION}') return '{_MISSING}';"
 _INSTALL = f"window.__vcsRobotLocate = (() => {{ {_LIBRARY}; return {{ v: '{_VERSION}', {_EXPORTS} }}; }})();"
 _KEEP = f"{_INSTALL} const L = window.__vcsRobotLocate;"
-# The same reading as a Playwright selector engine (`vcs-robot=<candidates' questions>`, in Playwright's own
-# isolated world): an action given such a locator finds its element itself (see `act`).
-_ENGINE = "vcs-robot"
-_ENGINE_SOURCE = f"(() => {{ const L = (() => {{ {_LIBRARY}; return {{ newLook, firstShown }}; }})(); " \
-                 "return { queryAll(root, selector) { L.newLook(); " \
-                 "const top = root.nodeType === 9 ? root.body || root.documentElement : root; " \
-                 "const hit = top.matches && L.firstShown(top, JSON.parse(decodeURIComponent(selector))); " \
-                 "return hit ? [hit] : []; } }; })()"
 _SHOWN = re.search(r"^const NOT_CONTENT.*?^function shown\(el\) \{.*?^\}$", _LIBRARY, re.S | re.M).group(0)  # type: ignore[union-attr]
 _ON_SCREEN = f"(els) => {{ {_SHOWN}; return els.map(shown); }}"
 _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict", default=False)
@@ -615,38 +607,6 @@ async def block_around(scope: Scope, *parts: Locator, timeout: float = DEFAULT_T
         block.setAttribute('data-vcs-robot-block', `${block.getAttribute('data-vcs-robot-block') || ''} ${tag}`.trim());
     }""", [handles, tag])
     return _tagged(scope, "block", tag)
-
-
-_no_engine: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
-
-
-async def register_engine(playwright: Playwright) -> None:
-    """Registers the robot's selector engine with `playwright` (for `act`; before its contexts are created)."""
-    with contextlib.suppress(PlaywrightError):  # registered already
-        await playwright.selectors.register(_ENGINE, script=_ENGINE_SOURCE, content_script=True)
-
-
-async def act(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
-              fill: str | None = None, timeout: float | None = None) -> None:
-    """Clicks what `find` would find (or fills it with `fill`), for an element of a page already shown.
-
-    With the robot's selector engine (`register_engine`) the action finds its element itself, one round trip
-    instead of two, when it can act within a second; else (or in the check's strict mode) `find` waits for
-    the element, with its fallbacks and its drift report, and the action follows."""
-    def do(target: Locator, ms: float | None) -> Awaitable[None]:
-        return target.click(timeout=ms) if fill is None else target.fill(fill, timeout=ms)
-    context = page_of(scope).context
-    if not _strict.get() and all(c.spec for c in candidates) and context not in _no_engine:
-        query = quote(json.dumps([c.spec for c in candidates]), safe="")
-        try:
-            return await do(scope.locator(f"{_ENGINE}={query}"), _SLICE_MS)
-        except PlaywrightTimeout:
-            pass  # not there (or not actionable) within the second: find it the careful way
-        except PlaywrightError as error:
-            if "nknown engine" not in error.message:
-                raise
-            _no_engine.add(context)
-    await do(await find(scope, where, step, element, *candidates, timeout=timeout), None)
 
 
 _BLOCK = "(arg, root) => blockOf(root, arg)"

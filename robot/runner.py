@@ -32,7 +32,7 @@ from . import browser as browsers
 from .capture import Capture, Manifest, load_manifest
 from .errors import DriftError, FinalError, TransientError, UnknownPage
 from .journal import ORG_STEP, Journal
-from .locate import install, origin, register_engine
+from .locate import install, origin
 from .model import OrgResult, OrgTask, Settings
 from .secrets import redact
 from .sessions import SessionStore, pair_key
@@ -114,7 +114,6 @@ async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) ->
 
 
 async def _browser(playwright: Playwright, options: RunOptions) -> Browser:
-    await register_engine(playwright)
     if options.browser_endpoint:
         return await browsers.connect(playwright, options.browser_endpoint)
     return await browsers.launch(playwright, headless=options.headless)

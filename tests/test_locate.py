@@ -10,12 +10,10 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from robot import browser as browsers
-from robot import locate
 from robot.errors import AmbiguousElement, DriftError
 from robot.locate import (
     Screen,
     Where,
-    act,
     control,
     css,
     describe,
@@ -82,22 +80,6 @@ def page(loop) -> Iterator[Page]:
         playwright = await async_playwright().start()
         browser = await browsers.launch(playwright)
         return playwright, browser, await browser.new_page()
-    playwright, browser, page = loop.run_until_complete(start())
-    yield page
-    loop.run_until_complete(browser.close())
-    loop.run_until_complete(playwright.stop())
-
-
-@pytest.fixture(scope="module")
-def acting_page(loop) -> Iterator[Page]:
-    """A page as the runner makes them: the robot's selector engine registered, locate.js installed."""
-    async def start():
-        playwright = await async_playwright().start()
-        await locate.register_engine(playwright)
-        browser = await browsers.launch(playwright)
-        context = await browser.new_context()
-        await locate.install(context)
-        return playwright, browser, await context.new_page()
     playwright, browser, page = loop.run_until_complete(start())
     yield page
     loop.run_until_complete(browser.close())
@@ -380,55 +362,3 @@ def test_each_question_reads_the_page_as_it_is_now(loop, page):
         await p.evaluate("() => { document.querySelector('dd').textContent = 'changed'; }")
         return before, await value_next_to(p, "App ID")
     assert on(loop, page, VALUE_MARKUPS["dt/dd"], check) == (GUID, "changed")
-
-
-# ---- acting: the action finds its element itself (the robot's selector engine) ------------------------
-_CLICKED = """() => document.addEventListener('click', e => {
-    window.clicked = e.target.closest('button, a, input, [role=button]'); e.preventDefault(); }, true)"""
-_TAGS = "() => document.querySelectorAll('[data-vcs-robot-find]').length"
-
-
-@pytest.mark.parametrize("markup", BUTTON_MARKUPS)
-def test_act_clicks_what_find_finds(markup, loop, acting_page):
-    """On every button markup the engine's click lands on the element `find` picks (never a hidden copy), and
-    without find's tagging (the action found it itself)."""
-    async def check(p):
-        await p.evaluate(_CLICKED)
-        candidates = (css("form button[type=submit]"), *control("Create VCS provider"))
-        found = await find(p, Where("S", "P"), "step", "the button", *candidates)
-        await found.evaluate("e => { window.expected = e; }")
-        tags = await p.evaluate(_TAGS)
-        await act(p, Where("S", "P"), "step", "the button", *candidates)
-        return await p.evaluate("() => window.clicked === window.expected"), await p.evaluate(_TAGS) - tags
-    same, new_tags = on(loop, acting_page, BUTTON_MARKUPS[markup], check)
-    assert same and new_tags == 0
-
-
-def test_act_fills_a_field_by_its_label(loop, acting_page):
-    async def check(p):
-        await act(p, Where("S", "P"), "fill", "the App ID field", *text_field("App ID"), fill=GUID)
-        return await p.evaluate("() => Array.from(document.querySelectorAll('input')).map(i => i.value)")
-    assert on(loop, acting_page, FIELD_MARKUPS["hidden copy in a second form"], check) == ["", GUID]
-
-
-def test_act_waits_for_an_element_shown_late_and_names_drift(loop, acting_page):
-    """Shown after the engine's second: find takes over and the click still lands; never shown: DriftError."""
-    async def check(p):
-        await p.evaluate(_CLICKED)
-        await p.evaluate("""() => setTimeout(() => document.querySelector('main').insertAdjacentHTML(
-            'beforeend', '<button id=late>Connect</button>'), 1500)""")
-        await act(p, Where("S", "P"), "step", "the button", role("button", "Connect"), timeout=5_000)
-        late = await p.evaluate("() => window.clicked && window.clicked.id")
-        with pytest.raises(DriftError, match="Disconnect"):
-            await act(p, Where("S", "P"), "step", "the button", role("button", "Disconnect"), timeout=500)
-        return late
-    assert on(loop, acting_page, "<h1>Providers</h1>", check) == "late"
-
-
-def test_act_without_the_engine_finds_then_acts(loop, page):
-    """A context whose Playwright has no robot engine (a caller's own): act falls back to find, and remembers."""
-    async def check(p):
-        await p.evaluate(_CLICKED)
-        await act(p, Where("S", "P"), "step", "the button", *control("Create VCS provider"))
-        return await p.evaluate("() => window.clicked.textContent"), p.context in locate._no_engine
-    assert on(loop, page, "<button>Create VCS provider</button>", check) == ("Create VCS provider", True)

@@ -98,23 +98,13 @@ class Recorder:
             return hit
         return recorded
 
-    @staticmethod
-    def _acting(recorded_find: Callable[..., Any]) -> Callable[..., Any]:
-        """`locate.act` the plain way, the lookup recorded before the action changes the page."""
-        async def act(scope: Scope, where: Where, step: str, element: str, *candidates: Candidate,
-                      fill: str | None = None, timeout: float | None = None) -> None:
-            hit = await recorded_find(scope, where, step, element, *candidates, timeout=timeout)
-            await (hit.click() if fill is None else hit.fill(fill))
-        return act
-
     @contextlib.contextmanager
     def hooked(self) -> Iterator[None]:
-        """Within: every page module's `find`, `find_each` and `act` record its page after each lookup."""
-        find = self._recording(locate.find, lambda element, *candidates: ((element, candidates),))
-        hooks = {locate.find: find, locate.act: self._acting(find),
+        """Within: every page module's `find` and `find_each` record its page after each lookup."""
+        hooks = {locate.find: self._recording(locate.find, lambda element, *candidates: ((element, candidates),)),
                  locate.find_each: self._recording(locate.find_each, lambda elements: tuple(elements.items()))}
         modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(robot.pages.__path__, "robot.pages.")]
-        patched = [(m, name, real) for m in modules for name in ("find", "find_each", "act")
+        patched = [(m, name, real) for m in modules for name in ("find", "find_each")
                    if (real := getattr(m, name, None)) in hooks]
         for module, name, real in patched:
             setattr(module, name, hooks[real])

@@ -20,7 +20,6 @@ from ...errors import DriftError, FinalError, TransientError
 from ...locate import (
     EntryView,
     Where,
-    act,
     control,
     css,
     describe,
@@ -251,7 +250,8 @@ class ApplicationDetailsPage:
         self.page.on("requestfailed", on_failed)
         try:
             if not await hide.filter(visible=True).count():
-                await act(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW))
+                show = await find(row, WHERE, "read client secret", "the 'Show' button", *control(*SHOW))
+                await show.click()
             hide_button = await find(row, WHERE, "read client secret", "the 'Hide' button", *control(*HIDE),
                                      timeout=TIMEOUT_MS)
         except DriftError:
@@ -279,12 +279,14 @@ class ApplicationDetailsPage:
     async def set_callback_url(self, url: str) -> None:
         """Edit, replace the Authorization callback URL, Save; waits until the page shows it."""
         await self.wait()
-        await act(self.page, WHERE, "edit", "the 'Edit' button", *control(*EDIT))
-        await act(self.page, WHERE, "edit callback URL", "the 'Authorization callback URL' field",
-                  *text_field(*CALLBACK), css(CALLBACK_CSS), fill=url, timeout=TIMEOUT_MS)
+        await (await find(self.page, WHERE, "edit", "the 'Edit' button", *control(*EDIT))).click()
+        field = await find(self.page, WHERE, "edit callback URL", "the 'Authorization callback URL' field",
+                           *text_field(*CALLBACK), css(CALLBACK_CSS), timeout=TIMEOUT_MS)
+        await field.fill(url)
+        save = await find(self.page, WHERE, "save", "the 'Save' button", *control(*SAVE))
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=TIMEOUT_MS):
-                await act(self.page, WHERE, "save", "the 'Save' button", *control(*SAVE))
+                await save.click()
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "save", "a response to 'Save'", [f'button~"{SAVE[0]}"'],
                              plain_url(self.page.url)) from None

@@ -8,10 +8,10 @@ from ...errors import DriftError, FinalError
 from ...identity import Identity
 from ...locate import (
     Where,
-    act,
     block_of,
     control,
     css,
+    find,
     is_ready,
     mark_ready,
     names,
@@ -90,7 +90,8 @@ class ProfilePage:
 
     async def create_new_application(self) -> RegisterApplicationPage:
         await self.wait()
-        await act(self.page, WHERE, "create new application", "the 'Create new application' link", *_CREATE)
+        link = await find(self.page, WHERE, "create new application", "the 'Create new application' link", *_CREATE)
+        await link.click()
         form = RegisterApplicationPage(self.page)
         await form.wait()
         return form

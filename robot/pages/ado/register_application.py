@@ -11,7 +11,6 @@ from ...errors import DriftError, FinalError, RegistrationClosed
 from ...locate import (
     Candidate,
     Where,
-    act,
     block_around,
     block_of,
     checkboxes_to_set,
@@ -132,10 +131,11 @@ class RegisterApplicationPage:
         closed = await self.registration_closed()
         if closed:
             raise RegistrationClosed(closed)
+        button = await find(self.page, WHERE, "submit", "the 'Create application' button",
+                            role("button", *CREATE_NAMES), css(CREATE_CSS))  # a submit button, not a link
         try:
             async with self.page.expect_navigation(wait_until="commit", timeout=SUBMIT_TIMEOUT_MS):
-                await act(self.page, WHERE, "submit", "the 'Create application' button",
-                          role("button", *CREATE_NAMES), css(CREATE_CSS))  # a submit button, not a link
+                await button.click()
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, "submit", "a response to 'Create application'",
                              [f'button~"{CREATE_NAMES[0]}"', CREATE_CSS], self.page.url) from None

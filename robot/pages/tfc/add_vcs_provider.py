@@ -13,7 +13,6 @@ from ...errors import DriftError, FinalError
 from ...locate import (
     Candidate,
     Where,
-    act,
     block_around,
     css,
     find,
@@ -109,8 +108,9 @@ class AddVcsProviderPage:
             return
         if expanded != "true":
             await combo.click()
-        await act(self.page, WHERE, step, f'option "{label}"', role("option", label),
-                  inside('[role="listbox"]', text(label)))
+        option = await find(self.page, WHERE, step, f'option "{label}"', role("option", label),
+                            inside('[role="listbox"]', text(label)))
+        await option.click()
         try:  # the drop-down now shows the choice: as its value (an input) or as its text
             await until(combo, _SHOWS_CHOICE, {"label": label.lower(), "placeholder": PROVIDER_PLACEHOLDER.lower()},
                         TIMEOUT_MS)

@@ -22,7 +22,6 @@ from ...locate import (
     Candidate,
     EntryView,
     Where,
-    act,
     control,
     css,
     described_entries,
@@ -174,7 +173,8 @@ class ProvidersList:
             page.get_by_role("button", name=names(*ADD_BUTTONS))).filter(visible=True).first
 
     async def click_add(self) -> None:
-        await act(self.page, self.where, "add provider", '"Add VCS Provider" button', *control(*ADD_BUTTONS))
+        button = await find(self.page, self.where, "add provider", '"Add VCS Provider" button', *control(*ADD_BUTTONS))
+        await button.click()
 
     async def wait_connected(self, name: str, timeout: float = NAVIGATION_TIMEOUT_MS) -> str:
         """Waits until the browser is back on this page and the entry `name` shows its OAuth Token ID.

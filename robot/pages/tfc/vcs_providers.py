@@ -11,7 +11,7 @@ from playwright.async_api import Locator
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import DriftError
-from ...locate import act, control, names, origin, role_matching, wait_enabled
+from ...locate import control, find, names, origin, role_matching, wait_enabled
 from .add_vcs_provider import AddVcsProviderPage
 from .providers_list import NAVIGATION_TIMEOUT_MS, PATH, SITE, ProviderEntry, ProvidersList
 
@@ -52,6 +52,8 @@ class VcsProvidersPage(ProvidersList):
         """Clicks "Connect organization <org>" on the entry `name`; returns once the browser has left
         Terraform Cloud (the provider's authorize page) or come back to this page."""
         card = await self.card(name)
+        button = await find(card, self.where, f"connect {name}", f'"Connect organization {org}" button',
+                            *control(*self._connect_names(org)))
         start, path = origin(self.page.url), PATH.format(org=org)
 
         def left_or_back(url: str) -> bool:
@@ -59,5 +61,4 @@ class VcsProvidersPage(ProvidersList):
 
         async with self.page.expect_navigation(url=left_or_back, wait_until="commit",
                                                timeout=NAVIGATION_TIMEOUT_MS):
-            await act(card, self.where, f"connect {name}", f'"Connect organization {org}" button',
-                      *control(*self._connect_names(org)))
+            await button.click()
