@@ -8,12 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from robot import browser as browsers
 from robot.errors import AmbiguousElement, DriftError
 from robot.locate import (
     Screen,
     Where,
+    block_of,
     control,
     css,
     describe,
@@ -36,6 +38,7 @@ from robot.locate import (
     text_field,
     until,
     value_next_to,
+    wait_enabled,
     wait_for_value,
 )
 
@@ -362,3 +365,52 @@ def test_each_question_reads_the_page_as_it_is_now(loop, page):
         await p.evaluate("() => { document.querySelector('dd').textContent = 'changed'; }")
         return before, await value_next_to(p, "App ID")
     assert on(loop, page, VALUE_MARKUPS["dt/dd"], check) == (GUID, "changed")
+
+
+BLOCK_MARKUPS = {  # markup -> the words of the block around "Applications and services" and "Create new application"
+    "sections": "<section><h2>Other</h2><a href=#>Create new organization</a></section>"
+                "<section><h2>Applications and services</h2><ul><li><a href=#>app</a></li></ul>"
+                "<a href=#>Create new application</a></section>",
+    "cards with a hidden copy": "<div class=card style='display:none'><h3>Applications and services</h3>"
+                                "<a href=#>Create new application</a></div>"
+                                "<div class=card><span role=heading>Applications and services</span>"
+                                "<div><button>Create new application</button></div></div>",
+}
+BLOCK_WORDS = {"sections": "Applications and services app Create new application",
+               "cards with a hidden copy": "Applications and services Create new application"}
+
+
+@pytest.mark.parametrize("markup", BLOCK_MARKUPS)
+def test_block_of_is_the_smallest_block_around_what_shows(markup, loop, page):
+    async def check(p):
+        block = await block_of(p, (role("heading", "Applications and services"), text("Applications and services")),
+                               control("Create new application"), timeout=3_000)
+        return " ".join((await block.inner_text()).split())
+    assert on(loop, page, BLOCK_MARKUPS[markup], check) == BLOCK_WORDS[markup]
+
+
+def test_wait_enabled_waits_for_every_shown_button(loop, page):
+    async def check(p):
+        await p.evaluate("() => setTimeout(() => document.querySelectorAll('button')"
+                         ".forEach(b => { b.disabled = false; }), 300)")
+        await wait_enabled(p, role("button", "Connect"), 3_000)
+        await p.evaluate("() => [...document.querySelectorAll('button')].find(b => b.textContent === 'Connect')"
+                         ".setAttribute('aria-disabled', 'true')")
+        with pytest.raises(PlaywrightTimeout):
+            await wait_enabled(p, role("button", "Connect"), 500)
+        return True
+    assert on(loop, page, "<button disabled>Connect</button><div><button disabled>Connect</button></div>", check)
+
+
+def test_a_question_inside_a_found_element_the_page_replaced_waits_for_it(loop, page):
+    """A tagged element is read from the page directly; while the page has dropped it, the locator's own wait
+    takes over (until the element is back, as a re-render brings it)."""
+    async def check(p):
+        entry = (await entries(p, (r"^\s*Show\s*$",)))[0]
+        first = (await describe(entry)).text
+        await p.evaluate("""() => { const old = document.querySelector('li'), list = old.parentElement;
+            old.remove(); setTimeout(() => list.append(old.cloneNode(true)), 300); }""")
+        return first, (await describe(entry)).text
+    first, again = on(loop, page, "<ul><li>secret one <button>Show</button></li>"
+                                  "<li>secret two <button>Show</button></li></ul>", check)
+    assert first.strip() == again.strip() == "secret one"
