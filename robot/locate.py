@@ -38,8 +38,9 @@ from .errors import AmbiguousElement, DriftError
 
 DEFAULT_TIMEOUT_MS = 15_000
 _LIBRARY = resources.files("robot").joinpath("data/locate.js").read_text(encoding="utf-8")
-# locate.js is kept in each document (window.__vcsRobotLocate, its version checked): a question sends a few
-# hundred bytes naming its functions; only the first question in a document carries the library (26 KB).
+# locate.js is kept in each document (window.__vcsRobotLocate, its version checked), put there by `install`:
+# a question sends a few hundred bytes naming its functions; in a document without it (a context not
+# installed), the question is asked again carrying the library (26 KB).
 _VERSION = hashlib.sha256(_LIBRARY.encode()).hexdigest()[:12]
 _EXPORTS = ", ".join(re.findall(r"^function (\w+)", _LIBRARY, re.M))
 _MISSING = "__vcs-robot-locate-missing__"
@@ -454,22 +455,20 @@ async def _run(scope: Scope, body: str, arg: Any, timeout: float | None = None) 
     (in Python, the driver and the page) than the question."""
     arg = json.dumps(arg)
     if isinstance(scope, Page):
-        return await _ask(scope, _BODY, body, arg)
+        return await _with_library(lambda library: scope.evaluate(_script(_BODY, body, library), arg))
     if selector := _tag_selectors.get(scope):
         root = f"const root = document.querySelector({json.dumps(selector)}); if (!root) return '{_GONE}';"
-        if (value := await _ask(scope.page, root, body, arg)) != _GONE:
+        value = await _with_library(lambda library: scope.page.evaluate(_script(root, body, library), arg))
+        if value != _GONE:
             return value
-    for library in (_KEPT, _KEEP):
-        value = await scope.evaluate(_script("", body, library, "(root, json)"), arg, timeout=timeout)
-        if value != _MISSING:
-            return value
-    raise AssertionError("unreachable: the second script brings locate.js")
+    return await _with_library(
+        lambda library: scope.evaluate(_script("", body, library, "(root, json)"), arg, timeout=timeout))
 
 
-async def _ask(page: Page, root: str, body: str, arg: str) -> Any:
-    """`body` run in the page, `root` found by the statement `root`; brings locate.js when the page has none."""
+async def _with_library(ask: Callable[[str], Awaitable[Any]]) -> Any:
+    """`ask(library)`'s answer: asked with the library kept in the document, again bringing it when missing."""
     for library in (_KEPT, _KEEP):
-        if (value := await page.evaluate(_script(root, body, library), arg)) != _MISSING:
+        if (value := await ask(library)) != _MISSING:
             return value
     raise AssertionError("unreachable: the second script brings locate.js")
 
