@@ -11,7 +11,6 @@ is not connected yet, none of them is in use, and older ones left by interrupted
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from robot.errors import FinalError
@@ -38,8 +37,9 @@ class EntraApp:
     blade: ApplicationPage | None = None  # the portal's blade, still open in the Azure tab (via portal)
 
 
-def secret_description() -> str:
-    return f"{SECRET_PREFIX} {dt.datetime.now(dt.timezone.utc).date().isoformat()}"
+def secret_description(ctx: FlowContext) -> str:
+    """"vcs-robot <the run's day>": the robot's secrets, told apart from a team's own by their description."""
+    return f"{SECRET_PREFIX} {ctx.settings.clock.today().isoformat()}"
 
 
 def _two_apps(name: str, client_ids: list[str]) -> FinalError:
@@ -93,7 +93,7 @@ async def _via_portal(ctx: FlowContext, callback_url: str, new_secret: bool, adm
 
 async def _portal_secret(ctx: FlowContext, app: EntraApp, secrets: CertificatesSecretsPage) -> None:
     leftovers = [s for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
-    app.secret, app.secret_id = await secrets.new_client_secret(secret_description())
+    app.secret, app.secret_id = await secrets.new_client_secret(secret_description(ctx))
     ctx.note(f"added a client secret ({app.secret_id})")
     await ctx.shot("entra-client-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     for old in leftovers:  # left by interrupted runs: the provider is not connected, so none is in use
@@ -135,7 +135,7 @@ async def _via_graph(ctx: FlowContext, callback_url: str, new_secret: bool, admi
         if new_secret:
             leftovers = [p for p in record.get("passwordCredentials", [])
                          if (p.get("displayName") or "").startswith(SECRET_PREFIX)]
-            app.secret, answer = await graph.add_password(app.object_id, secret_description())
+            app.secret, answer = await graph.add_password(app.object_id, secret_description(ctx))
             app.secret_id = answer.get("keyId", "")
             ctx.note(f"added a client secret ({app.secret_id})")
             for old in leftovers:

@@ -131,7 +131,7 @@ async def create_token(ctx: FlowContext) -> Secret:
     token: Secret | None = None
     if live:
         old = live[0]
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = ctx.settings.clock.today()
         same_org = old.organization.strip().lower() == ado_org.strip().lower()
         lasting = old.expires is not None and (old.expires - today).days >= MIN_DAYS_LEFT
         if same_org and lasting:
@@ -143,7 +143,7 @@ async def create_token(ctx: FlowContext) -> Secret:
             ctx.note(f"a token named {name!r} exists but {why}: revoking it and creating a new one")
             await pats.revoke(name)
     if token is None:
-        token = await pats.create(name, ado_org, TOKEN_DAYS, scopes=DEFAULT_SCOPES)
+        token = await pats.create(name, ado_org, TOKEN_DAYS, scopes=DEFAULT_SCOPES, today=ctx.settings.clock.today())
         ctx.note(f"created the token {name!r} for {ado_org} ({', '.join(DEFAULT_SCOPES)}, {TOKEN_DAYS} days)")
     async def row() -> Locator:
         return (await pats.rows_named(name, active=True))[0]

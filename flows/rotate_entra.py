@@ -84,12 +84,12 @@ async def _open_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
 
 async def _new_secret(ctx: FlowContext, secrets: CertificatesSecretsPage | None) -> tuple[Secret, str]:
     if secrets is not None:
-        secret, key = await secrets.new_client_secret(secret_description())
+        secret, key = await secrets.new_client_secret(secret_description(ctx))
         await ctx.shot("entra-rotate-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     else:
         async with Graph(ctx.settings) as graph:
             app = await _graph_app(ctx, graph)
-            secret, answer = await graph.add_password(app["id"], secret_description())
+            secret, answer = await graph.add_password(app["id"], secret_description(ctx))
             key = answer.get("keyId", "")
             ctx.remember(expires=(answer.get("endDateTime") or "")[:10])
     ctx.note(f"added a client secret ({key})")

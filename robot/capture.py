@@ -74,13 +74,23 @@ DEFAULT_THRESHOLD = 0.1  # pixelmatch's per-pixel colour distance (0..1)
 
 
 @dataclass(frozen=True)
+class Volatile:
+    """Content that differs between runs (a date, a notification): written over before an image is taken, so
+    its width never depends on what it said. With a placeholder its text becomes the placeholder (a date
+    becomes "M/D/YYYY"); without one it is emptied and hidden (a notification that comes and goes)."""
+
+    selector: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
 class DocImage:
     name: str
     step: str
     frame: str = "page"
     highlight: str | None = None
     padding: int = 0
-    hide: tuple[str, ...] = ()  # selectors of volatile content, blanked (visibility: hidden)
+    volatile: tuple[Volatile, ...] = ()
     mask: tuple[str, ...] = ()  # selectors masked in addition to the secrets the flow masks
     doc_step: str = ""
     state: str = ""  # what the image shows, for people
@@ -109,7 +119,7 @@ class Manifest:
         return replace(self, images=(self.image(name),))
 
 
-_IMAGE_KEYS = {"name", "step", "frame", "highlight", "padding", "hide", "mask", "doc_step", "state", "viewport",
+_IMAGE_KEYS = {"name", "step", "frame", "highlight", "padding", "volatile", "mask", "doc_step", "state", "viewport",
                "device_scale_factor"}
 _TOP_KEYS = {"viewport", "device_scale_factor", "images", "threshold", "max_diff_pixels"}
 
@@ -134,6 +144,25 @@ def _selectors(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise BadInput(f"{where}: must be a list of CSS (or Playwright) selectors")
     return tuple(value)
+
+
+def _volatile(value, where: str) -> tuple[Volatile, ...]:
+    fix = ("must be a list of {selector: S, placeholder: TEXT} (its text written over by TEXT) or "
+           "{selector: S, blank: true} (emptied and hidden)")
+    if not isinstance(value, list):
+        raise BadInput(f"{where}: {fix}")
+    entries = []
+    for entry in value:
+        if not isinstance(entry, dict) or not set(entry) <= {"selector", "placeholder", "blank"}:
+            raise BadInput(f"{where}: {fix}")
+        selector, placeholder, blank = entry.get("selector"), entry.get("placeholder"), entry.get("blank")
+        if not isinstance(selector, str) or not selector.strip():
+            raise BadInput(f"{where}: each entry needs a selector (CSS or Playwright)")
+        text = placeholder.strip() if isinstance(placeholder, str) else ""
+        if bool(text) == (blank is True) or (blank is not None and not isinstance(blank, bool)):
+            raise BadInput(f"{where}: {selector}: give it either a placeholder (text) or blank: true")
+        entries.append(Volatile(selector, text))
+    return tuple(entries)
 
 
 def load_manifest(path: Path = MANIFEST) -> Manifest:
@@ -195,7 +224,7 @@ def load_manifest(path: Path = MANIFEST) -> Manifest:
             if not isinstance(entry.get(key, ""), (str, int, float)):
                 raise BadInput(f"{where}: {key}: must be text")
         images.append(DocImage(name=name, step=step, frame=frame, highlight=highlight, padding=padding,
-                               hide=_selectors(entry.get("hide", []), f"{where}: hide"),
+                               volatile=_volatile(entry.get("volatile", []), f"{where}: volatile"),
                                mask=_selectors(entry.get("mask", []), f"{where}: mask"),
                                doc_step=str(entry.get("doc_step", "")), state=str(entry.get("state", "")),
                                viewport=image_viewport, device_scale_factor=image_scale))
@@ -247,11 +276,9 @@ class Capture:
         if image.viewport and image.viewport != page.viewport_size:
             restore_viewport = page.viewport_size
             await page.set_viewport_size({"width": image.viewport["width"], "height": image.viewport["height"]})
-        hidden = [page.locator(sel) for sel in image.hide]
         try:
-            for loc in hidden:
-                await loc.evaluate_all("(els) => els.forEach(e => { e.dataset.vcsRobotHidden = e.style.visibility; "
-                                       "e.style.setProperty('visibility', 'hidden', 'important'); })")
+            for volatile in image.volatile:
+                await page.locator(volatile.selector).evaluate_all(_WRITE_OVER, volatile.placeholder)
             await _settle(page)
             clip = None
             if image.frame != "page":
@@ -270,15 +297,31 @@ class Capture:
             path.write_bytes(data)
         finally:
             await page.evaluate(f"document.getElementById('{HIGHLIGHT_ID}')?.remove()")
-            for loc in hidden:
-                await loc.evaluate_all("(els) => els.forEach(e => { "
-                                       "e.style.visibility = e.dataset.vcsRobotHidden || ''; "
-                                       "delete e.dataset.vcsRobotHidden; })")
+            if image.volatile:
+                await page.evaluate(_RESTORE)
             if restore_viewport:
                 await page.set_viewport_size(restore_viewport)
 
 
 STABLE_TRIES = 10
+# Writes over volatile elements, keeping what they held (the same nodes, put back after the image) in a list
+# on the window; a placeholder replaces the text, an empty one empties and hides the element.
+_WRITE_OVER = """(els, placeholder) => {
+    const kept = window.__vcsRobotVolatile = window.__vcsRobotVolatile || [];
+    for (const el of els) {
+        if (kept.some(k => k.el === el)) continue;
+        kept.push({el, nodes: [...el.childNodes], visibility: el.style.visibility});
+        el.replaceChildren(placeholder);
+        if (!placeholder) el.style.setProperty('visibility', 'hidden', 'important');
+    }
+}"""
+_RESTORE = """() => {
+    for (const {el, nodes, visibility} of (window.__vcsRobotVolatile || []).reverse()) {
+        el.replaceChildren(...nodes);
+        el.style.visibility = visibility;
+    }
+    delete window.__vcsRobotVolatile;
+}"""
 
 
 async def _resolved(part: Part) -> Locator:

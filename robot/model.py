@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .clock import RunClock
 from .errors import BadInput
 from .identity import Identity
 from .secrets import Secret
@@ -87,6 +88,7 @@ class Settings:
     ca_bundle: str | None = None  # REQUESTS_CA_BUNDLE: the certificates HTTPS calls to Graph trust
     state_dir: Path = DEFAULT_STATE_DIR
     headless: bool = True
+    clock: RunClock = field(default_factory=RunClock)  # VCS_ROBOT_TODAY: a fixed day for the run
 
     def account(self, site: Site) -> Account:
         """The site's account; BadInput naming the variable when its user name or password is missing."""

@@ -178,6 +178,17 @@ def context_args(manifest: Manifest, storage_state: StorageState | None) -> dict
                 storage_state=storage_state)
 
 
+async def open_context(browser: Browser, settings: Settings, manifest: Manifest,
+                       storage_state: StorageState | None) -> BrowserContext:
+    """A context as every run makes it: locate.js in each document, and the run's clock when its day is fixed
+    (VCS_ROBOT_TODAY), so dates the pages compute agree with the ones the robot writes."""
+    context = await browser.new_context(**context_args(manifest, storage_state))
+    await install(context)
+    if settings.clock.fixed:
+        await context.clock.install(time=settings.clock.now())
+    return context
+
+
 async def sign_in_once(browser: Browser, settings: Settings, org: str, manifest: Manifest, options: RunOptions,
                        steps: list[str]) -> StorageState:
     """Signs in to both sites (or confirms the stored sessions still work) and returns the state;
@@ -197,8 +208,7 @@ async def _sign_in(browser: Browser, settings: Settings, org: str, manifest: Man
     store = SessionStore(settings.state_dir)
     exported = options.sessions.pop(pair_key(settings), None)  # refused once: the credentials next time
     stored = None if options.fresh_sign_in else exported or store.load(settings)
-    context = await browser.new_context(**context_args(manifest, stored))
-    await install(context)
+    context = await open_context(browser, settings, manifest, stored)
     pages = [await context.new_page(), await context.new_page()]
     try:
         steps.extend(await sign_in_both(pages[0], pages[1], settings, org))
@@ -244,8 +254,7 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
     _update(options, task.org, "running")
     for attempt in range(1, options.attempts + 1):
         state = await sessions.signed_in(settings, task.org)
-        context = await browser.new_context(**context_args(manifest, state))
-        await install(context)
+        context = await open_context(browser, settings, manifest, state)
         if options.trace:
             await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),

@@ -12,7 +12,6 @@ import hashlib
 import json
 import secrets
 import string
-import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -343,7 +342,7 @@ class AzureState:
     def __init__(self, world):
         self.world = world
         self.lock = world.lock
-        self.clock = time.time  # tests may replace it
+        self.clock = world.clock  # tests may replace it
         self.apps: dict[str, App] = {}
         self.sso_sessions: dict[str, str] = {}  # ESTSAUTH value -> username
         self.flows: dict[str, SignInFlow] = {}
@@ -386,7 +385,7 @@ class AzureState:
             return "wrong"
         totp = acct.totp()
         with self.lock:
-            current = int(self.clock() // totp.interval)
+            current = int(self.world.clock.physical(self.clock()) // totp.interval)
             last = self.used_totp_counters.get(acct.username, -1)
             for counter in range(current - TOTP_DRIFT, current + TOTP_DRIFT + 1):
                 if secrets.compare_digest(totp.at(counter * totp.interval), code):

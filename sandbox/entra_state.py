@@ -25,7 +25,6 @@ import collections
 import datetime as _dt
 import random
 import secrets
-import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -69,10 +68,6 @@ ADO_SCOPES: list[tuple[str, str]] = [
     ("vso.work", "Work items (read)"), ("vso.work_write", "Work items (read and write)"),
     ("user_impersonation", "Have full access to Visual Studio Team Services REST APIs"),
 ]
-
-
-def _now() -> float:
-    return time.time()
 
 
 def iso(ts: float) -> str:
@@ -142,7 +137,7 @@ class EntraState:
     def __init__(self, world):
         self.world = world
         self.lock = world.lock
-        self.clock = _now  # tests may replace it (secret expiry)
+        self.clock = world.clock  # tests may replace it (secret expiry)
         on = world.options.entra
         rng = self.rng = random.Random(f"entra-{world.options.seed}")  # its own: the other sites' ids stay
         self.tenant_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))

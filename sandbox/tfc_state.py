@@ -36,8 +36,9 @@ DEFAULT_URLS = {
 }
 
 
-def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso_ms(ts: float) -> str:
+    """A time as the API writes it: 2026-01-15T12:00:00.000Z."""
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -98,7 +99,7 @@ class TfcState:
     def __init__(self, world):
         self.world = world
         self.lock = world.lock
-        self.clock = time.time  # tests may replace it (two-factor windows, idle HCP-linked sessions)
+        self.clock = world.clock  # tests may replace it (two-factor windows, idle HCP-linked sessions)
         account = world.tfc_account
         self.users = {account.username: account}
         self.user_ids = {account.username: "user-" + self._base62(16)}
@@ -148,7 +149,7 @@ class TfcState:
         if not account or not code.isdigit():
             return False
         totp = account.totp()
-        now = self.clock() if at is None else at
+        now = self.world.clock.physical(self.clock() if at is None else at)
         current = int(now // totp.interval)
         with self.lock:
             last = self.last_totp_counter.get(username, -1)
@@ -248,7 +249,7 @@ class TfcState:
             client = OAuthClient(
                 id="oc-" + self._base62(16), organization=org, service_provider=service_provider,
                 name=name or "", key=key, secret=secret, http_url=http_url or default_http,
-                api_url=api_url or default_api, callback_uuid=self.world.new_uuid(), created_at=now_iso())
+                api_url=api_url or default_api, callback_uuid=self.world.new_uuid(), created_at=iso_ms(self.clock()))
             self.clients[client.id] = client
             return client
 
@@ -291,13 +292,13 @@ class TfcState:
         with self.lock:
             token = client.token
             if token is None:
-                token = OAuthToken(id="ot-" + self._base62(16), created_at=now_iso(),
+                token = OAuthToken(id="ot-" + self._base62(16), created_at=iso_ms(self.clock()),
                                    service_provider_user=service_provider_user)
                 client.token = token
                 self.tokens[token.id] = client
             token.service_provider_user = service_provider_user
             token.access_token, token.refresh_token = access_token, refresh_token
-            token.expires_at = time.time() + float(expires_in or 0)
+            token.expires_at = self.clock() + float(expires_in or 0)
             return token
 
     def token(self, token_id: str) -> tuple[OAuthClient, OAuthToken] | None:

@@ -45,7 +45,7 @@ from . import tfc_wizard
 from .common import WORLD, world_of
 from .tfc_api import USER, _json, _unprocessable
 from .tfc_common import not_found, org_or_404, page, redirect, signed_in_user
-from .tfc_state import ADO_SERVICES, OAuthClient, now_iso
+from .tfc_state import ADO_SERVICES, OAuthClient, iso_ms
 
 ROUTES = ("oauth-app", "entra", "pat", "global-pat")
 DYING_ROUTES = ("oauth-app", "global-pat")
@@ -314,7 +314,7 @@ class WorkspacesState:
         with self.lock:
             if self.workspace_named(org, name):
                 raise ValueError(f"workspace {name!r} exists in {org}")
-            stamp = now_iso()
+            stamp = iso_ms(self._now())
             ws = Workspace(id=self._new_id("ws"), organization=org, name=name, created_at=stamp, updated_at=stamp,
                            **attributes)
             if oauth_token_id:
@@ -350,7 +350,7 @@ class WorkspacesState:
     def add_registry_module(self, org: str, name: str, provider: str, oauth_token_id: str,
                             identifier: str | None = None) -> RegistryModule:
         with self.lock:
-            stamp = now_iso()
+            stamp = iso_ms(self._now())
             module = RegistryModule(id=self._new_id("mod"), organization=org, name=name, provider=provider,
                                     created_at=stamp, updated_at=stamp)
             repo = identifier or f"{self.world.options.ado_orgs[0]}/modules/_git/terraform-{provider}-{name}"
@@ -361,7 +361,7 @@ class WorkspacesState:
     def add_policy_set(self, org: str, name: str, oauth_token_id: str, identifier: str | None = None,
                        branch: str = "main", policies_path: str | None = None) -> PolicySet:
         with self.lock:
-            stamp = now_iso()
+            stamp = iso_ms(self._now())
             policy_set = PolicySet(id=self._new_id("polset"), organization=org, name=name, created_at=stamp,
                                    updated_at=stamp, policies_path=policies_path)
             repo = identifier or f"{self.world.options.ado_orgs[0]}/policies/_git/{name}"
@@ -432,7 +432,7 @@ class WorkspacesState:
             lost = self.on_token(token_id)
             for item in lost:
                 item.vcs_repo = None
-                item.updated_at = now_iso()
+                item.updated_at = iso_ms(self._now())
                 self._record(item, token_id, None, via)
             return lost
 
@@ -482,7 +482,7 @@ class WorkspacesState:
         if vcs_given:
             item.vcs_repo = vcs
         item.writes += 1
-        item.updated_at = now_iso()
+        item.updated_at = iso_ms(self._now())
         self._record(item, before, item.oauth_token_id, "api")
 
     def update_workspace(self, ws: Workspace, attrs: dict) -> Workspace:

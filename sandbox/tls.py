@@ -14,6 +14,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+# Valid on any day: the clients check it against the machine's clock, which tests may move far ahead (and the
+# sandbox's own clock may read another day); it lives only as long as the sandbox, in a temporary folder.
+VALID_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+VALID_UNTIL = dt.datetime(2099, 12, 31, tzinfo=dt.timezone.utc)
+
 
 class Certificate:
     def __init__(self, host: str):
@@ -22,7 +27,6 @@ class Certificate:
         key_file = Path(self._dir.name) / "sandbox-key.pem"
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vcs-robot sandbox")])
-        now = dt.datetime.now(dt.timezone.utc)
         names: list[x509.GeneralName] = [x509.DNSName("localhost")]
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
@@ -30,7 +34,7 @@ class Certificate:
             names.append(x509.DNSName(host))
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+                .not_valid_before(VALID_FROM).not_valid_after(VALID_UNTIL)
                 .add_extension(x509.SubjectAlternativeName(names), critical=False)
                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                 .sign(key, hashes.SHA256()))

@@ -12,6 +12,7 @@ in?" (ms_flow.py names them); `world.sign_in_traps` counts uses of controls a ro
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import random
 import secrets
 import threading
@@ -24,6 +25,7 @@ import pyotp
 
 from . import entra_state, hcp_state, ms_flow
 from .azure_state import AzureState
+from .clock import Clock
 from .entra_state import EntraState
 from .faults import FaultInjector, FaultPlan
 from .hcp_state import HcpState
@@ -82,8 +84,13 @@ class SandboxOptions:
     # token) hold characters that JSON, URL and HTML encoding change (HOSTILE_CHARS; passwords a space too), so
     # leak searches meet their escaped forms; each stays what its site accepts (World.hostile)
     hostile_secrets: bool = False
+    # the sandbox's day (sandbox/clock.py): None is the machine's date; a date makes every date its pages show or
+    # check the same on any day (its clock reads noon UTC of that day at start and runs on from there)
+    today: dt.date | None = None
 
     def __post_init__(self):
+        if self.today is not None and not (isinstance(self.today, dt.date) and not isinstance(self.today, dt.datetime)):
+            raise ValueError(f"today must be a date (YYYY-MM-DD); got {self.today!r}")
         self.faults = FaultPlan.coerce(self.faults)
         check_markup(self.markup)
         self.sign_in = check_sign_in(self.sign_in)
@@ -144,6 +151,7 @@ class World:
         self.rng = random.Random(self.options.seed)
         self.lock = threading.RLock()
         self.urls: dict[str, str] = {}
+        self.clock = Clock(self.options.today)  # every site's time; tests may give a state its own
         self.fault_counts: collections.Counter = collections.Counter()  # injected faults, per kind
         self.fault_injector = FaultInjector(self)
         self.sign_ins: collections.Counter[str] = collections.Counter()  # completed sign-ins per site
@@ -178,7 +186,8 @@ class World:
             return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def env(self) -> dict[str, str]:
-        """The robot's settings for this sandbox, as environment variables."""
+        """The robot's settings for this sandbox, as environment variables (with a fixed day, the robot's day too:
+        its browser's clock and the dates it writes then agree with the sites')."""
         return {
             "TFC_URL": self.urls["tfc"],
             "TFC_USERNAME": self.tfc_account.username,
@@ -197,4 +206,5 @@ class World:
             "AZURE_CLIENT_ID": self.entra.robot_client_id,
             "AZURE_CLIENT_SECRET": self.entra.robot_client_secret,
             "REQUESTS_CA_BUNDLE": self.ca_file,
+            **({"VCS_ROBOT_TODAY": self.options.today.isoformat()} if self.options.today else {}),
         }

@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMETRAVEL = Path(__file__).resolve().parent / "timetravel"
+
+if os.environ.get("VCS_ROBOT_TEST_CLOCK"):  # the suite at another moment (tests/timetravel/sitecustomize.py)
+    sys.path.insert(0, str(TIMETRAVEL))
+    import sitecustomize  # noqa: F401 - moves this process's clock (a no-op when it moved at start-up)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TIMETRAVEL), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture

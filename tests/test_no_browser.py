@@ -46,6 +46,9 @@ BAD_INPUT = {  # command line (ORGS: a good organizations file), extra environme
     "merge": (["merge", "no-such-journal.sqlite"], {}, "no such journal"),
     "sessions": (["provision", "ORGS", "--sessions", "missing.json"], {}, "--sessions"),
     "bad TOTP secret": (["provision", "ORGS"], {"AZURE_TOTP_SECRET": "not base32 !!"}, "AZURE_TOTP_SECRET"),
+    "bad day": (["provision", "ORGS", "--sandbox", "--today", "2026-02-30"], {}, "--today"),
+    "day on live sites": (["connect", "--org", "example-org-1", "--today", "2026-01-15"], {}, "--today"),
+    "bad day variable": (["provision", "ORGS"], {"VCS_ROBOT_TODAY": "tomorrow"}, "VCS_ROBOT_TODAY"),
 }
 
 

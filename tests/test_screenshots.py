@@ -43,7 +43,11 @@ def test_the_committed_manifest_describes_every_docs_image():
     (lambda im: im[0].update(colour="red"), "unknown key 'colour'"),
     (lambda im: im[0].update(viewport={"width": 10}), "viewport: must be {width: W, height: H}"),
     (lambda im: im[0].update(device_scale_factor=3), "device_scale_factor: must be 1 or the manifest's"),
-    (lambda im: im[0].update(hide=[""]), "hide: must be a list of CSS"),
+    (lambda im: im[0].update(hide=["time"]), "unknown key 'hide'"),
+    (lambda im: im[0].update(volatile=["time"]), "volatile: must be a list of {selector: S, placeholder: TEXT}"),
+    (lambda im: im[0].update(volatile=[{"selector": "time"}]), "time: give it either a placeholder (text) or blank"),
+    (lambda im: im[0].update(volatile=[{"selector": "time", "placeholder": "D", "blank": True}]), "either a"),
+    (lambda im: im[0].update(volatile=[{"placeholder": "D"}]), "each entry needs a selector"),
     (lambda im: im.pop(), "no entry for azure-devops-services-entra-accept.png"),
     (lambda im: im.append(dict(im[0])), "appears twice"),
 ])
@@ -108,10 +112,11 @@ def screenshots(*args) -> subprocess.CompletedProcess:
 
 def test_sandbox_screenshots_reproduce_the_committed_images_and_catch_a_ui_change(tmp_path):
     first = screenshots("--sandbox", "--out", str(tmp_path / "1"))
-    # the second run signs in as today's sites make it (a passkey prompt, a nudge, an HCP-linked account):
-    # the docs images do not show sign-in, so they are the same
+    # the second run signs in as today's sites make it (a passkey prompt, a nudge, an HCP-linked account) on
+    # another day (end dates of other widths): the docs images show neither sign-in nor dates (the manifest's
+    # placeholders), so they are the same
     second = screenshots("--sandbox", "--sign-in", "passkey", "--sign-in", "nudge", "--sign-in", "hcp",
-                         "--out", str(tmp_path / "2"))
+                         "--today", "2029-11-30", "--out", str(tmp_path / "2"))
     other_ports = "other ports" in first.stderr + second.stderr
     for run, out in ((first, tmp_path / "1"), (second, tmp_path / "2")):
         assert (out / "azure-devops-services.md").exists(), run.stdout + run.stderr

@@ -20,11 +20,11 @@ from playwright.async_api import Error as PlaywrightError
 from robot import browser as browsers
 from robot.capture import load_manifest
 from robot.fidelity import Scrubber, private_values
-from robot.locate import Candidate, Where, install, strict_matching
+from robot.locate import Candidate, Where, strict_matching
 from robot.model import Settings
 from robot.pages.ado.profile import ProfilePage
 from robot.pages.tfc.edit_vcs_provider import EditVcsProviderPage
-from robot.runner import context_args
+from robot.runner import open_context
 from robot.traces import scrub_zip
 
 from .record import Recorder
@@ -84,8 +84,7 @@ class Walk:
     async def _open(self) -> None:
         self._playwright = await async_playwright().start()
         self._browser = await browsers.launch(self._playwright, headless=self.headless, slow_mo=self.slow_mo)
-        self.context = await self._browser.new_context(**context_args(load_manifest(), None))
-        await install(self.context)
+        self.context = await open_context(self._browser, self.settings, load_manifest(), None)
         self.context.set_default_timeout(30_000)
         if self.trace:  # no screenshots in traces: pixels cannot be scrubbed
             await self.context.tracing.start(screenshots=False, snapshots=True, sources=False)

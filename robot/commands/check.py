@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from ..errors import BadInput
-from .options import markup_option
+from .options import day_of, markup_option, today_option
 
 SUITE = Path(__file__).resolve().parents[1] / "check"
 
@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tfc-ui", choices=("seed", "wizard"), default="seed",
                    help="with --sandbox: the Terraform Cloud UI generation it serves")
     markup_option(p)
+    today_option(p)
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.add_argument("--tracing", choices=("on", "off", "retain-on-failure"), default="retain-on-failure",
                    help="keep a Playwright trace (secrets scrubbed, no screenshots); default: on failure")
@@ -72,6 +73,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         result += ["--scrub", word]
     if not args.live:
         result += ["--tfc-ui", args.tfc_ui, "--sandbox-markup", args.markup]
+        if day_of(args):
+            result += ["--sandbox-today", args.today]
+    elif args.today:
+        raise BadInput("--today needs the sandbox")
     for drift in args.drift:
         if args.live:
             raise BadInput("--drift needs the sandbox")

@@ -18,6 +18,7 @@ from ..config import InputFileError, load_yaml_file
 from ..errors import BadInput
 from ..model import OrgResult
 from ..secrets import RedactingFilter
+from .options import day_of
 
 log = logging.getLogger("vcs_robot")
 
@@ -55,10 +56,13 @@ def fault_plan(faults_file: str | None, flags: list[str]) -> FaultPlan:
 def sandbox_options(args: argparse.Namespace, orgs: tuple[str, ...] = ()) -> SandboxOptions | None:
     """The sandbox the command's options describe (None: the live sites); `orgs` exist in it."""
     if not args.sandbox:
+        if args.today:
+            raise BadInput("--today needs --sandbox (on the live sites the day is the sites' own)")
         return None
     try:
         options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
-                                 sign_in=frozenset(args.sign_in), faults=fault_plan(args.faults, args.fault))
+                                 sign_in=frozenset(args.sign_in), faults=fault_plan(args.faults, args.fault),
+                                 today=day_of(args))
     except ValueError as e:
         raise BadInput(f"--sign-in: {e}") from None
     if orgs:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+
+from ..errors import BadInput
 
 
 def _parent() -> argparse.ArgumentParser:
@@ -19,7 +22,26 @@ def sites_options() -> argparse.ArgumentParser:
     markup_option(p)
     sign_in_option(p)
     fault_options(p)
+    today_option(p)
     return p
+
+
+def today_option(p: argparse.ArgumentParser, default: dt.date | None = None) -> None:
+    shown = f" (default {default.isoformat()})" if default else " (default the machine's date)"
+    p.add_argument("--today", default=default, metavar="YYYY-MM-DD",
+                   help=f"with --sandbox: the sandbox's day, and the robot's{shown}: every date its pages show "
+                        f"or check is then the same on any day")
+
+
+def day_of(args: argparse.Namespace) -> dt.date | None:
+    """`--today` as a date (None when not given); BadInput for anything else."""
+    value = args.today
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"--today {value!r} is not a day: write it as YYYY-MM-DD, e.g. 2026-01-15") from None
 
 
 def sign_in_option(p: argparse.ArgumentParser) -> None:

@@ -13,15 +13,17 @@ the fresh images), so a docs writer can drop both in.
 
 What makes two runs pixel-identical: a fresh sandbox with a fixed seed (every GUID and id comes from the
 seeded world), no random rendering delay (it would consume the seeded numbers in another order), fixed
-ports (URLs are shown on the pages), server-side dates blanked by the manifest's `hide` (the sandbox's
-clock also drives its TOTP checks, so it stays real), the runner's fixed window, scale, locale, time zone
-and colours, fonts loaded, animations and caret off, and every image taken only once two consecutive
-screenshots are identical (robot/capture.py).
+ports (URLs are shown on the pages), a fixed day (`--today`, default SANDBOX_DAY: the sandbox's clock, the
+robot's and its browser's), dates and other volatile text written over by the manifest's fixed
+placeholders (so an image is the same whatever the day, on the live sites too), the runner's fixed window,
+scale, locale, time zone and colours, fonts loaded, animations and caret off, and every image taken only
+once two consecutive screenshots are identical (robot/capture.py).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import shutil
@@ -41,7 +43,7 @@ from ..errors import BadInput
 from ..model import OrgTask, Settings
 from ..runner import RunOptions, run_orgs
 from .common import settings_source, setup_logging
-from .options import output_options, sign_in_option
+from .options import day_of, output_options, sign_in_option, today_option
 
 log = logging.getLogger("vcs_robot")
 
@@ -53,6 +55,7 @@ SANDBOX_ADO_ORG = "contoso-sandbox"
 PAGES = {"seed": ({}, {"route": "oauth-app"}),
          "entra": ({"tfc_ui": "wizard", "tfc_ado_form": "entra"}, {"route": "entra-app"})}
 SANDBOX_SEED = 4  # any fixed number; changing it changes every GUID in the images
+SANDBOX_DAY = dt.date(2026, 1, 15)  # any fixed day; the manifest's placeholders cover the dates the images show
 PORT_BASES = (18400, 18420, 18440, 18460)  # first choice keeps the URLs of the committed images
 
 
@@ -69,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baselines", default=str(BASELINES), help="folder of the committed images (default screenshots/)")
     p.add_argument("--drift", action="append", default=[], help=argparse.SUPPRESS)  # sandbox drift switch (tests)
     sign_in_option(p)
+    today_option(p, SANDBOX_DAY)
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(handler=screenshots)
 
@@ -86,13 +90,13 @@ def _ports_free(host: str, ports: list[int]) -> bool:
 
 
 def start_reproducible_sandbox(drift: set[str] | None = None, sign_in: frozenset[str] = frozenset(),
-                               **options: str) -> tuple[Sandbox, bool]:
-    """A fresh sandbox that renders the same pages every time: fixed seed and ports, no random delays.
+                               today: dt.date = SANDBOX_DAY, **options: str) -> tuple[Sandbox, bool]:
+    """A fresh sandbox that renders the same pages every time: fixed seed, day and ports, no random delays.
 
     Returns (sandbox, fixed) where `fixed` is False when the usual ports were busy (the images then
     show other URLs than the committed ones)."""
     sandbox_options = SandboxOptions(seed=SANDBOX_SEED, render_delay_ms=(0, 0), drift=set(drift or ()),
-                                     sign_in=sign_in, **options)  # type: ignore[arg-type]
+                                     sign_in=sign_in, today=today, **options)  # type: ignore[arg-type]
     for n, base in enumerate(PORT_BASES):
         ports = {key: base + i for i, key in enumerate(SITES)}
         if not _ports_free(sandbox_options.host, list(ports.values())):
@@ -143,7 +147,8 @@ def _run_page(args: argparse.Namespace, docs_page: str, org: str, out: Path) -> 
     try:
         if args.sandbox:
             shutil.rmtree(out / ".state", ignore_errors=True)  # a former sandbox's sessions
-            sandbox, fixed = start_reproducible_sandbox(set(args.drift), frozenset(args.sign_in), **sandbox_options)
+            sandbox, fixed = start_reproducible_sandbox(set(args.drift), frozenset(args.sign_in),
+                                                        day_of(args) or SANDBOX_DAY, **sandbox_options)
         settings = load_settings(**settings_source(sandbox.env() if sandbox else None, out, args.headed))
         where = " on a fresh sandbox" if sandbox else ""
         print(f"Running the docs flow ({task.route}) for {org}{where}...", flush=True)
@@ -174,8 +179,8 @@ def screenshots(args: argparse.Namespace) -> int:
     if args.only:
         only = args.only if args.only.endswith(".png") else args.only + ".png"
         names = [manifest.image(only).name]
-    if (args.drift or args.sign_in) and not args.sandbox:
-        raise BadInput("--drift and --sign-in need --sandbox")
+    if (args.drift or args.sign_in or day_of(args) != SANDBOX_DAY) and not args.sandbox:
+        raise BadInput("--drift, --sign-in and --today need --sandbox")
     org = args.org or (SANDBOX_ORG if args.sandbox else os.environ.get("TFC_ORGANIZATION") or os.environ.get("TFC_ORG"))
     if not org:
         raise BadInput("name the organization to run the docs flow for: --org NAME (or TFC_ORGANIZATION)")

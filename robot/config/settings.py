@@ -10,6 +10,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from .. import secrets as _secrets
+from ..clock import RunClock
 from ..model import (
     DEFAULT_AUTHORITY_HOST,
     DEFAULT_AZURE_DEVOPS_ORG_URL,
@@ -24,6 +25,7 @@ from .files import InputFileError, read_text
 from .values import (
     Invalid,
     bad,
+    check_day,
     check_guid,
     check_password,
     check_readable_file,
@@ -45,6 +47,7 @@ ENV_VARS = (
 SECRET_VARS = {"TFC_PASSWORD", "TFC_TOTP_SECRET", "TFC_TOKEN", "AZURE_PASSWORD", "AZURE_TOTP_SECRET",
                "AZURE_CLIENT_SECRET"}
 STATE_DIR_VAR = "VCS_ROBOT_STATE_DIR"
+TODAY_VAR = "VCS_ROBOT_TODAY"  # a fixed day for the run (robot/clock.py)
 
 
 def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -100,7 +103,7 @@ def settings_from(env: Mapping[str, str], environ: Mapping[str, str] | None,
             continue
         if key.upper() in values:
             values[key.upper()] = value
-        elif key in ("state_dir", "headless"):
+        elif key in ("state_dir", "headless", "today"):
             options[key] = value
         else:
             raise ValueError(f"unknown setting override {key!r}")
@@ -151,4 +154,10 @@ def settings_from(env: Mapping[str, str], environ: Mapping[str, str] | None,
     out["state_dir"] = Path(state_dir).expanduser() if state_dir else default_state_dir(environ)
     if "headless" in options:
         out["headless"] = bool(options["headless"])
+    day = options.get("today") or env.get(TODAY_VAR, "").strip()
+    if day:
+        try:
+            out["clock"] = RunClock(check_day(day) if isinstance(day, str) else day)
+        except Invalid as exc:
+            raise bad(f"{TODAY_VAR} {exc.problem}: {exc.fix}") from None
     return Settings(**out)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -133,3 +134,11 @@ def check_tenant(value: str) -> str:
         return text.lower()
     raise Invalid(f'"{value}" is neither a directory (tenant) ID nor a domain name',
                   "copy the Directory (tenant) ID from the Entra admin center")
+
+
+def check_day(value: str) -> dt.date:
+    """A calendar day written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid(f"is not a day ({value.strip()[:40]!r})", "write it as YYYY-MM-DD, e.g. 2026-01-15") from None

@@ -234,9 +234,10 @@ class PersonalAccessTokensPage:
 
     # ---- creating ------------------------------------------------------------------------------
     async def create(self, name: str, organization: str, days: int,
-                     scopes: tuple[str, ...] | list[str] = DEFAULT_SCOPES) -> Secret:
-        """Creates a token for one organization, living `days` days, with exactly `scopes` (check box names
-        such as "Code (Read)"); reads its value once from the success panel and closes the panel."""
+                     scopes: tuple[str, ...] | list[str] = DEFAULT_SCOPES, today: _dt.date | None = None) -> Secret:
+        """Creates a token for one organization, living `days` days (from `today`, default the machine's date),
+        with exactly `scopes` (check box names such as "Code (Read)"); reads its value once from the success
+        panel and closes the panel."""
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"a personal access token lives 1 to {MAX_DAYS} days, not {days}")
         await self.wait()
@@ -254,7 +255,7 @@ class PersonalAccessTokensPage:
         if not await self._choose(panel, ORGANIZATION, (organization,)):
             raise FinalError(f"Azure DevOps offers no organization {organization!r} for a personal access token "
                              f"(is the account a member of it?)")
-        await self._expiration(panel, days)
+        await self._expiration(panel, days, today or _dt.datetime.now(_dt.timezone.utc).date())
         await self._select_scopes(panel, list(scopes))
         await self._button(CREATE, panel).click()
         value = await self._success("create", panel)
@@ -327,13 +328,13 @@ class PersonalAccessTokensPage:
         await self.page.keyboard.press("Escape")
         return False
 
-    async def _expiration(self, panel: Locator, days: int) -> None:
+    async def _expiration(self, panel: Locator, days: int, today: _dt.date) -> None:
         if await self._choose(panel, EXPIRATION, (PRESET.format(days=days),)):
             return
         if not await self._choose(panel, EXPIRATION, CUSTOM_EXPIRATION):
             raise DriftError(SITE, PAGE, "new token", "the 'Custom defined' expiration",
                              [f'option~"{CUSTOM_EXPIRATION[0]}"'], plain_url(self.page.url))
-        date = _dt.datetime.now(_dt.timezone.utc).date() + _dt.timedelta(days=days)
+        date = today + _dt.timedelta(days=days)
         field = await find(panel, WHERE, "new token", "the custom expiration date",
                            Candidate(f'label~"{CUSTOM_DATE[0]}"', lambda s: s.get_by_label(field_names(*CUSTOM_DATE))),
                            css("input[type=date]"))
