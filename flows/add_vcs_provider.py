@@ -8,6 +8,7 @@ from robot.pages.tfc.vcs_providers import ProviderEntry, VcsProvidersPage
 
 from .context import FlowContext
 from .create_application import Application
+from .existing import our_provider
 
 SERVICE = "Azure DevOps Services"
 
@@ -29,16 +30,13 @@ async def open_providers(ctx: FlowContext, opened: bool = False) -> tuple[VcsPro
         await page.attach(ctx.settings.tfc_url, ctx.task.org)
     else:
         await page.open(ctx.settings.tfc_url, ctx.task.org)
-    cards = [c for c in await page.clients() if c.name == ctx.task.provider_name]
-    if len(cards) > 1:
-        raise FinalError(f"{len(cards)} VCS providers are named {ctx.task.provider_name!r}: "
-                         f"remove the extra ones or choose another provider_name")
-    return page, (cards[0] if cards else None)
+    return page, await our_provider(ctx, page)
 
 
 async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvidersPage,
                            card: ProviderEntry | None) -> Provider:
     """`page` is the org's VCS Providers page, still open in the TFC tab; `card` our provider's, if any."""
+    card = card or await our_provider(ctx, page)  # look again just before making one
     if card:
         ctx.note(f"reusing the existing VCS provider {card.name!r}")
     else:
@@ -49,7 +47,7 @@ async def add_vcs_provider(ctx: FlowContext, app: Application, page: VcsProvider
         await ctx.shot("create-provider", ctx.tfc_page, {"form": form.form, "button": form.submit_button()},
                        masks=form.secret_locators())
         await form.submit()
-        card = next((c for c in await page.clients() if c.name == ctx.task.provider_name), None)
+        card = await our_provider(ctx, page)
         if card is None:
             raise FinalError(f"the new VCS provider {ctx.task.provider_name!r} is not listed after creating it")
         ctx.note("created the VCS provider")

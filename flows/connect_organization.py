@@ -7,6 +7,7 @@ from robot.pages.ado.authorize import AuthorizePage
 from .add_vcs_provider import Provider
 from .context import FlowContext
 from .create_application import Application
+from .existing import connected_token
 from .update_callback_url import update_callback_url
 
 
@@ -36,7 +37,7 @@ async def connect_organization(ctx: FlowContext, app: Application, provider: Pro
     await ctx.shot("accept-terms", ctx.tfc_page,
                    {"consent": authorize.consent_panel, "button": authorize.accept_button()})
     await authorize.accept()
-    token_id = await page.wait_connected(provider.name)
+    token_id = await connected_token(ctx, page, provider.name)
     ctx.remember(oauth_token_id=token_id)
     await ctx.shot("connected", ctx.tfc_page, {"card": lambda: page.card(provider.name)})
     return token_id

@@ -30,13 +30,24 @@ class FlowContext:
     capture: Capture
     result: OrgResult
     journal: Journal | None = None
+    allow: frozenset[str] = frozenset()  # options the user gave for irreversible acts (flows/safety.py)
     _current: StepRecord | None = None
+
+    @property
+    def current_step(self) -> str | None:
+        return self._current.name if self._current else None
 
     def note(self, text: str) -> None:
         """A remark on the current step (what was found, what was reused)."""
         if self._current:
             self._current.notes.append(text)
         log.info("%s: %s: %s", self.task.org, self._current.name if self._current else "-", text)
+
+    def warn(self, text: str) -> None:
+        """A warning on the organization (the report shows it): what could not be read or done, while the work
+        itself is done."""
+        self.result.warnings.append(text)
+        self.note(f"warning: {text}")
 
     def remember(self, **values: Any) -> None:
         """Stores values the next steps and a resumed run need (App ID, callback URL, token id)."""

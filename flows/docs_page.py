@@ -32,13 +32,13 @@ async def connect_org(ctx: FlowContext) -> None:
         return await connect_org_entra(ctx, generation)
     async with ctx.step("check_existing"):
         providers, card = await open_providers(ctx, opened=True)
-        if card and card.oauth_token_id:
+        if card and card.connected:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
         else:
             ctx.note("a provider exists but is not connected" if card else "no provider yet")
-    if not (card and card.oauth_token_id):
+    if not (card and card.connected):
         async with ctx.step("create_application"):
             app = await create_application(ctx, profile_open=True)
         async with ctx.step("add_vcs_provider"):  # the TFC tab still shows the providers page

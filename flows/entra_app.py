@@ -6,8 +6,9 @@ Two ways, the same result: the Entra admin center, as the docs do it by hand (`e
 default), or Microsoft Graph for unattended runs at scale (`entra: {via: graph}`). Check, then act: an app of
 that name is reused, never a second one made; two of that name stop the org with their IDs.
 
-Client secrets the robot adds are described "vcs-robot <date>", so a later run knows them: while the provider
-is not connected yet, none of them is in use, and older ones left by interrupted runs are removed.
+Client secrets the robot adds are described "vcs-robot <date>", so a later run knows them. While the provider
+is not connected yet, those an earlier attempt of this run added are removed; those of earlier runs only with
+--remove-stale-secrets and proof that no provider uses the app (flows/safety.py), else they are kept.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from robot.pages.entra.certificates_secrets import CertificatesSecretsPage
 from robot.secrets import Secret
 
 from .context import FlowContext
+from .safety import REMOVE_STALE_SECRETS, Act, Refused, allow, made
+from .usage import app_unused
 
 SCOPES = ["vso.code", "vso.code_status"]
 SECRET_PREFIX = "vcs-robot"
@@ -92,13 +95,35 @@ async def _via_portal(ctx: FlowContext, callback_url: str, new_secret: bool, adm
 
 
 async def _portal_secret(ctx: FlowContext, app: EntraApp, secrets: CertificatesSecretsPage) -> None:
-    leftovers = [s for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
+    leftovers = [s.secret_id for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
     app.secret, app.secret_id = await secrets.new_client_secret(secret_description(ctx))
+    made(ctx, "entra-secret", app.secret_id)
     ctx.note(f"added a client secret ({app.secret_id})")
     await ctx.shot("entra-client-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
-    for old in leftovers:  # left by interrupted runs: the provider is not connected, so none is in use
-        await secrets.delete(old.secret_id)
-        ctx.note(f"removed the unused client secret {old.secret_id} of an earlier run")
+    for key in await _removable(ctx, app, leftovers):
+        await secrets.delete(key)
+        ctx.note(f"removed the unused client secret {key} of an earlier attempt")
+
+
+async def _removable(ctx: FlowContext, app: EntraApp, leftovers: list[str]) -> list[str]:
+    """The robot's earlier client secrets of the app (the provider is not connected) that may go: those this run
+    made, and with --remove-stale-secrets those the API proves no provider uses; the others are named and kept
+    (they end on their own)."""
+    keep, go = [], []
+    for key in leftovers:
+        async def unused() -> str:
+            return await app_unused(ctx, app.client_id, but=ctx.result.oauth_client_id)
+        try:
+            await allow(ctx, Act("remove", "entra-secret", key, f"the client secret {key} of the Entra ID app "
+                                 f"{app.client_id}", "an earlier run added it and the provider is not connected",
+                                 REMOVE_STALE_SECRETS, "remove it by hand once no provider uses it", unused))
+            go.append(key)
+        except Refused:
+            keep.append(key)
+    if keep:
+        ctx.note(f"kept the client secrets {', '.join(keep)} of earlier runs: nothing proves them unused (they end "
+                 f"on their own; --remove-stale-secrets with TFC_TOKEN removes them once proven unused)")
+    return go
 
 
 async def add_redirect_uri(ctx: FlowContext, app: EntraApp, callback_url: str) -> None:
@@ -133,14 +158,15 @@ async def _via_graph(ctx: FlowContext, callback_url: str, new_secret: bool, admi
             await graph.grant_admin_consent(app.client_id, SCOPES)
             ctx.note("granted admin consent for the tenant")
         if new_secret:
-            leftovers = [p for p in record.get("passwordCredentials", [])
+            leftovers = [p["keyId"] for p in record.get("passwordCredentials", [])
                          if (p.get("displayName") or "").startswith(SECRET_PREFIX)]
             app.secret, answer = await graph.add_password(app.object_id, secret_description(ctx))
             app.secret_id = answer.get("keyId", "")
+            made(ctx, "entra-secret", app.secret_id)
             ctx.note(f"added a client secret ({app.secret_id})")
-            for old in leftovers:
-                await graph.remove_password(app.object_id, old["keyId"])
-                ctx.note(f"removed the unused client secret {old['keyId']} of an earlier run")
+            for key in await _removable(ctx, app, leftovers):
+                await graph.remove_password(app.object_id, key)
+                ctx.note(f"removed the unused client secret {key} of an earlier attempt")
     return app
 
 

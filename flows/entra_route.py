@@ -34,6 +34,7 @@ from robot.pages.tfc.setup_provider import SetupProviderPage
 
 from .context import FlowContext
 from .entra_app import EntraApp, add_redirect_uri, entra_app
+from .existing import connected_token
 from .verify import verify
 from .wizard_page import open_setup, our_provider
 
@@ -56,7 +57,7 @@ async def connect_org_entra(ctx: FlowContext, generation: str) -> None:
     async with ctx.step("check_existing"):
         await page.attach(ctx.settings.tfc_url, ctx.task.org)
         card = await our_provider(ctx, page)
-        if card and card.oauth_token_id:
+        if card and card.connected:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
@@ -167,7 +168,7 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
         await advanced.wait_ready()
         await advanced.skip_and_finish()
     page.org = page.org or ctx.task.org
-    token_id = await page.wait_connected(name)
+    token_id = await connected_token(ctx, page, name)
     ctx.remember(oauth_token_id=token_id)
     await ctx.shot("entra-connected", ctx.tfc_page, {"card": lambda: page.card(name)})
 

@@ -26,6 +26,7 @@ from robot.tfc_api import TfcApi
 from .context import FlowContext
 from .entra_route import connect_org_entra
 from .pat_route import connect_org_pat
+from .safety import DELETE_OLD, Act, allow
 from .wizard_page import detect_generation
 
 ADO_SERVICES = "ado_services"
@@ -230,5 +231,12 @@ async def _delete_unused(ctx: FlowContext, api: TfcApi, old: list[Provider]) -> 
         if still:
             ctx.note(f"kept {provider.name}: {len(still)} item(s) still use it")
             continue
+
+        async def unused() -> str:
+            return "the API lists no workspace, registry module or policy set on it (listed again just now)"
+
+        await allow(ctx, Act("delete", "tfc-provider", provider.id, f"the provider {provider.name} ({provider.id})",
+                             f"it is on the {ROUTE_NAMES[provider.route]} route being left and its items moved",
+                             DELETE_OLD, "delete it by hand once nothing uses it", unused))
         await api.delete(f"/oauth-clients/{provider.id}")
         ctx.note(f"deleted the provider {provider.name} ({provider.id})")

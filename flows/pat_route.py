@@ -5,9 +5,9 @@ Steps (names shared with the other flows where they mean the same, so reports co
   check_existing    our provider (by name) is connected -> nothing to do (the token's expiry is read, best effort)
   create_token      Azure DevOps: User settings > Personal access tokens > "New Token": the one organization,
                     Code (Read) + Code (Status), TOKEN_DAYS days; the value is read once (a `Secret`). A value
-                    cannot be read again, so a token of that name left by an interrupted run is regenerated
-                    (or revoked and replaced when it is for another organization or about to expire): never
-                    two live tokens of that name
+                    cannot be read again: a token of that name this run made is regenerated (or revoked and
+                    replaced when it no longer fits); one that existed before is left alone and a new one
+                    made beside it ("<name> (2)"), unless --replace-tokens is given and it is proven unused
   add_vcs_provider  wizard UI: Add VCS Provider > Azure DevOps > Azure DevOps Services > "Configure with
                     Personal Access Token" > Name, Personal Access Token, Azure DevOps Organization Name >
                     "Connect and continue" > Advanced Settings "Skip and Finish" > the OAuth Token ID.
@@ -20,13 +20,14 @@ The token's name is the task's app_name ("Terraform Cloud (<org>)" unless the or
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator
 
 from robot.errors import FinalError, RobotError
-from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage
+from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage, TokenRow
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
 from robot.pages.tfc.providers_wizard import ProviderEntry, ProvidersPage
 from robot.secrets import Secret
@@ -34,6 +35,9 @@ from robot.tfc_api import TfcApi
 
 from .add_vcs_provider import open_providers
 from .context import FlowContext
+from .existing import connected_token
+from .safety import REPLACE_TOKENS, Act, allow, made, made_by_this_run
+from .usage import ado_org_unused
 from .verify import verify
 from .wizard_page import open_setup, our_provider
 
@@ -86,7 +90,7 @@ async def _check_existing(ctx: FlowContext, generation: str) -> tuple[bool, Any]
         state = (page, wizard_card)
     else:
         _page, seed_card = await open_providers(ctx, opened=True)
-        status = ("connected" if seed_card.oauth_token_id else "not-connected") if seed_card else None
+        status = ("connected" if seed_card.connected else "not-connected") if seed_card else None
         connected_card = seed_card if status == "connected" else None
         state = seed_card
     await ctx.shot("pat-providers", ctx.tfc_page)
@@ -111,45 +115,77 @@ async def _read_expiry(ctx: FlowContext) -> None:
     _remember_expiry(ctx, expires)
 
 
-def _remember_expiry(ctx: FlowContext, expires: dt.date | None) -> None:
+def _remember_expiry(ctx: FlowContext, expires: dt.date | None, name: str = "") -> None:
+    name = name or ctx.task.app_name
     ctx.remember(expires=expires.isoformat() if expires else "")
-    ctx.note(f"the token {ctx.task.app_name!r} expires on {expires.isoformat()}" if expires
-             else f"the expiry of the token {ctx.task.app_name!r} is not shown")
+    ctx.note(f"the token {name!r} expires on {expires.isoformat()}" if expires
+             else f"the expiry of the token {name!r} is not shown")
 
 
 # ---- create_token --------------------------------------------------------------------------------------
 async def create_token(ctx: FlowContext) -> Secret:
-    """A fresh value for the token `ctx.task.app_name`, scoped to the one Azure DevOps organization."""
+    """A fresh value for the token `ctx.task.app_name`, scoped to the one Azure DevOps organization.
+
+    A live token of that name that this run made (an attempt before this one) is regenerated, or revoked and made
+    again when it no longer fits; one that existed before is left alone and a new one made beside it under the
+    first free name "<name> (2)", "(3)"... (its value cannot be read again, and nothing the pages show proves that
+    no provider uses it), unless --replace-tokens is given and the API proves it unused (flows/safety.py)."""
     name, ado_org = ctx.task.app_name, ctx.task.azure_devops_organization
     pats = PersonalAccessTokensPage(ctx.ado_page, ctx.azure)
     await pats.open_from_profile(ctx.settings.azure_devops_url)
     await ctx.shot("pat-tokens", ctx.ado_page, {"button": pats.new_token_button()}, masks=pats.secret_locators())
-    live = [t for t in await pats.tokens() if t.active and t.name.strip().lower() == name.strip().lower()]
+    rows = [t for t in await pats.tokens() if t.active]
+    live = [t for t in rows if t.name.strip().lower() == name.strip().lower()]
     if len(live) > 1:
         raise FinalError(f"Azure DevOps has {len(live)} active personal access tokens named {name!r}: revoke the "
                          f"extra ones by hand (a token's value cannot be read again)")
+    family = re.compile(rf"{re.escape(name.strip())}(?: \(\d+\))?", re.IGNORECASE)
+    ours = [t for t in rows if family.fullmatch(t.name.strip()) and made_by_this_run(ctx, "pat", t.name)]
     token: Secret | None = None
-    if live:
-        old = live[0]
-        today = ctx.settings.clock.today()
-        same_org = old.organization.strip().lower() == ado_org.strip().lower()
-        lasting = old.expires is not None and (old.expires - today).days >= MIN_DAYS_LEFT
-        if same_org and lasting:
-            ctx.note(f"a token named {name!r} exists (its value cannot be read again): regenerating it")
-            token = await pats.regenerate(name)
-        else:
-            why = (f"it is for {old.organization or 'another organization'!r}" if not same_org
-                   else f"it expires on {old.expires.isoformat() if old.expires else 'an unknown date'}")
-            ctx.note(f"a token named {name!r} exists but {why}: revoking it and creating a new one")
-            await pats.revoke(name)
+    if ours or (live and REPLACE_TOKENS in ctx.allow):
+        name = (ours or live)[0].name
+        token = await _replace_token(ctx, pats, (ours or live)[0])
+    elif live:
+        taken = {t.name.strip().lower() for t in rows}
+        old, name = live[0], next(n for k in range(2, len(taken) + 3)
+                                  if (n := f"{ctx.task.app_name} ({k})").lower() not in taken)
+        ctx.note(f"a token named {old.name!r} exists (for {old.organization or '?'}, expires on "
+                 f"{old.expires.isoformat() if old.expires else '?'}) that this run did not make: its value cannot "
+                 f"be read again and nothing proves it unused, so it is left alone (revoke it by hand when no "
+                 f"provider uses it, or rerun with --replace-tokens); making {name!r} beside it")
     if token is None:
         token = await pats.create(name, ado_org, TOKEN_DAYS, scopes=DEFAULT_SCOPES, today=ctx.settings.clock.today())
+        made(ctx, "pat", name)
         ctx.note(f"created the token {name!r} for {ado_org} ({', '.join(DEFAULT_SCOPES)}, {TOKEN_DAYS} days)")
     async def row() -> Locator:
         return (await pats.rows_named(name, active=True))[0]
     await ctx.shot("pat-created", ctx.ado_page, {"row": row}, masks=pats.secret_locators())
-    _remember_expiry(ctx, await pats.expiry_of(name))
+    _remember_expiry(ctx, await pats.expiry_of(name), name)
     return token
+
+
+async def _replace_token(ctx: FlowContext, pats: PersonalAccessTokensPage, old: TokenRow) -> Secret | None:
+    """Through the safety gate: regenerates `old` when it is for the organization and lasts, else revokes it
+    (the caller then makes a new one: returns None)."""
+    ado_org, today = ctx.task.azure_devops_organization, ctx.settings.clock.today()
+    same_org = old.organization.strip().lower() == ado_org.strip().lower()
+    lasting = old.expires is not None and (old.expires - today).days >= MIN_DAYS_LEFT
+    why = ("it is for this organization and lasts" if same_org and lasting else
+           f"it is for {old.organization or 'another organization'!r}" if not same_org else
+           f"it expires on {old.expires.isoformat() if old.expires else 'an unknown date'}")
+
+    async def unused() -> str:
+        return await ado_org_unused(ctx, old.organization or ado_org)
+
+    verb = "regenerate" if same_org and lasting else "revoke"
+    await allow(ctx, Act(verb, "pat", old.name, f"the personal access token {old.name!r}",
+                         f"the provider is not connected and {why}", REPLACE_TOKENS,
+                         "revoke it by hand when no provider uses it, or run without --replace-tokens (a new token "
+                         "is then made beside it)", unused))
+    if verb == "regenerate":
+        return await pats.regenerate(old.name)
+    await pats.revoke(old.name)
+    return None
 
 
 # ---- add_vcs_provider ----------------------------------------------------------------------------------
@@ -172,7 +208,7 @@ async def _add_in_wizard(ctx: FlowContext, state, token: Secret) -> None:
                        {"panel": advanced.panel, "button": advanced.skip_button()})
         await advanced.skip_and_finish()
     page.org = page.org or ctx.task.org
-    token_id = await page.wait_connected(name)
+    token_id = await connected_token(ctx, page, name)
     listed = next((c for c in await page.clients() if c.name == name and c.oauth_token_id == token_id), None)
     client_id = client_id or (listed.client_id if listed else "") or ""
     # the callback URL of a PAT client means nothing: verify matches the client by id

@@ -7,7 +7,8 @@ Steps (the names of flows/rotate_secret.py, so reports compare):
   update_provider    Terraform Cloud: the provider's edit page, the new Client Secret, "Update VCS provider"
   reauthorize        "Reauthorize" (Microsoft asks no consent again): Terraform Cloud redeems the code with the
                      secret it now holds, so a token back proves it holds the new one
-  retire_old_secret  every other client secret of the app removed (the app is this provider's own)
+  retire_old_secret  the robot's other client secrets of the app removed ("vcs-robot ..."; a team's own are never
+                     touched), through the safety gate: only when no other provider uses the app
   verify             through the API, when a TFC token is given
 
 Resumable: a value cannot be read again, so a rerun whose new secret never reached Terraform Cloud adds another
@@ -25,13 +26,18 @@ from robot.pages.tfc.providers_wizard import ProvidersPage
 from robot.secrets import Secret
 
 from .context import FlowContext
-from .entra_app import secret_description
+from .entra_app import SECRET_PREFIX, secret_description
+from .existing import connected_token
 from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, update_provider
+from .safety import ROTATE, Act, allowed
+from .usage import app_unused
 from .verify import verify
 
 
 async def rotate_org_entra(ctx: FlowContext) -> None:
-    """Gives ctx.task.org's Entra ID provider a new client secret, proven, and retires the others."""
+    """Gives ctx.task.org's Entra ID provider a new client secret, proven, and retires the robot's others (running
+    a rotation is the user's consent to retire what it replaces, once proven that nothing else uses it)."""
+    ctx.allow = ctx.allow | {ROTATE}
     providers = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_provider"):
         card = await connected_provider(ctx, providers)
@@ -115,17 +121,20 @@ async def _reauthorize(ctx: FlowContext, providers: ProvidersPage, name: str) ->
             await consent.accept()
         elif state != "returned":
             raise FinalError(f"Microsoft refused the reauthorization: {await consent.error_text()}")
-    token_id = await providers.wait_connected(name)
+    token_id = await connected_token(ctx, providers, name)
     ctx.remember(oauth_token_id=token_id)
     ctx.note(f"reauthorized with the new client secret: {token_id}")
 
 
 async def _retire_others(ctx: FlowContext, secrets: CertificatesSecretsPage | None, keep: str) -> int:
-    """Removes every client secret of the app but `keep`; returns how many."""
+    """Removes the robot's other client secrets of the app (described "vcs-robot ..."; a team's own are never
+    touched), each through the safety gate; returns how many."""
     if ctx.task.entra_via == "graph":
         async with Graph(ctx.settings) as graph:
             app = await _graph_app(ctx, graph)
-            others = [p["keyId"] for p in app.get("passwordCredentials", []) if p.get("keyId") != keep]
+            others = [p["keyId"] for p in app.get("passwordCredentials", [])
+                      if p.get("keyId") != keep and (p.get("displayName") or "").startswith(SECRET_PREFIX)]
+            others = [key for key in others if await allowed(ctx, _retire(ctx, app["appId"], key, keep))]
             for key in others:
                 await graph.remove_password(app["id"], key)
             return len(others)
@@ -134,8 +143,21 @@ async def _retire_others(ctx: FlowContext, secrets: CertificatesSecretsPage | No
     else:
         await secrets.page.reload()
         await secrets.wait()
-    others = [s.secret_id for s in await secrets.secrets() if s.secret_id != keep]
+    others = [s.secret_id for s in await secrets.secrets()
+              if s.secret_id != keep and s.description.startswith(SECRET_PREFIX)]
+    others = [key for key in others if await allowed(ctx, _retire(ctx, ctx.result.app_id, key, keep))]
     for key in others:
         await secrets.delete(key)
     await ctx.shot("entra-secret-rotated", ctx.ado_page, {"panel": secrets.panel})
     return len(others)
+
+
+def _retire(ctx: FlowContext, client_id: str, key: str, new_key: str) -> Act:
+    """An older secret's removal, for the safety gate: proven unused when the API shows no other provider with
+    the app."""
+    async def unused() -> str:
+        return await app_unused(ctx, client_id, but=ctx.result.oauth_client_id)
+
+    return Act("remove", "entra-secret", key, f"the client secret {key} of the Entra ID app {client_id}",
+               f"the provider holds the new secret {new_key} and was reauthorized with it", ROTATE,
+               "remove it by hand once no other provider uses the app (it ends on its own)", unused)

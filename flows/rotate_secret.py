@@ -7,7 +7,8 @@ Azure DevOps app secrets expire every 60 days; two may exist at once (real-syste
   update_provider    Terraform Cloud: the provider's edit page, the new Client Secret, "Update VCS provider"
   reauthorize        "Reauthorize" > "Accept": Terraform Cloud exchanges the code with the secret it now
                      holds, so a token back proves it holds the new one
-  retire_old_secret  Azure DevOps: the other secret's "Revoke" (its tokens stop working)
+  retire_old_secret  Azure DevOps: the other secret's "Revoke" (its tokens stop working), through the safety
+                     gate: only when no other provider uses the app (flows/safety.py)
   verify             through the API, when a TFC token is given
 
 Never leaves an org without a working secret: until the new secret is proven, Terraform Cloud either
@@ -25,6 +26,9 @@ from robot.pages.tfc.edit_vcs_provider import edit_link, open_edit
 from robot.pages.tfc.providers_wizard import ProviderEntry, ProvidersPage
 
 from .context import FlowContext
+from .existing import connected_token, our_provider
+from .safety import ROTATE, Act, allowed
+from .usage import app_unused
 from .verify import verify
 
 NEW_SECRET = "new secret "  # journal detail prefix: "new secret <key>; expires <date>"
@@ -32,7 +36,9 @@ STEPS = ("check_provider", "generate_secret", "update_provider", "reauthorize", 
 
 
 async def rotate_org(ctx: FlowContext) -> None:
-    """Gives ctx.task.org's provider a new client secret, proven, and retires the old one."""
+    """Gives ctx.task.org's provider a new client secret, proven, and retires the old one (running a rotation is
+    the user's consent to retire the secret it replaces, once proven that nothing else uses it)."""
+    ctx.allow = ctx.allow | {ROTATE}
     if ctx.task.route != "oauth-app":
         raise FinalError(f"route {ctx.task.route}: this flow rotates Azure DevOps OAuth-app client secrets "
                          f"(flows/rotate.py picks the flow of each route)")
@@ -51,6 +57,8 @@ async def rotate_org(ctx: FlowContext) -> None:
         retired = 0
         for row in await details.secrets():
             if row.key != new.key:
+                if not await allowed(ctx, await _retire(ctx, details, row, new, card)):
+                    continue
                 await details.revoke_secret(row)
                 ctx.note(f"revoked the old client secret ({row.key}) and the tokens made with it")
                 retired += 1
@@ -60,16 +68,30 @@ async def rotate_org(ctx: FlowContext) -> None:
     await verify(ctx)
 
 
+async def _retire(ctx: FlowContext, details: ApplicationDetailsPage, old: SecretRow, new: SecretRow,
+                  card: ProviderEntry) -> Act:
+    """The old secret's revocation, for the safety gate: proven unused when the API shows no other provider with
+    the app, else when the app's one callback URL is this provider's (no other provider can authorize with it)."""
+    app_id, callback = await details.app_id(), await details.callback_url()
+
+    async def unused() -> str:
+        if proof := await app_unused(ctx, app_id, but=card.client_id or ""):
+            return proof
+        if card.callback_url and callback == card.callback_url and not ctx.settings.tfc_token:
+            return "the app's one callback URL is this provider's: no other provider can authorize with it"
+        return ""
+
+    return Act("revoke", "ado-secret", old.key, f"the old client secret {old.key} of the Azure DevOps app {app_id}",
+               f"the provider holds the new secret {new.key} and was reauthorized with it", ROTATE,
+               "revoke it by hand once no other provider uses the app (it ends on its own)", unused)
+
+
 async def connected_provider(ctx: FlowContext, providers: ProvidersPage) -> ProviderEntry:
     await providers.open(ctx.settings.tfc_url, ctx.task.org)
-    named = [c for c in await providers.clients() if c.name == ctx.task.provider_name]
-    if not named:
+    card = await our_provider(ctx, providers)
+    if card is None:
         raise FinalError(f"no VCS provider named {ctx.task.provider_name!r}: provision the organization first")
-    if len(named) > 1:
-        raise FinalError(f"{len(named)} VCS providers are named {ctx.task.provider_name!r}: "
-                         f"remove the extra ones or choose another provider_name")
-    card = named[0]
-    if not card.oauth_token_id:
+    if not card.connected:
         raise FinalError(f"the VCS provider {card.name!r} is not connected: provision the organization first")
     ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
                  oauth_token_id=card.oauth_token_id)
@@ -164,6 +186,6 @@ async def _reauthorize(ctx: FlowContext, providers: ProvidersPage, name: str) ->
         await ctx.shot("reauthorize-accept", ctx.tfc_page,
                        {"consent": authorize.consent_panel, "button": authorize.accept_button()})
         await authorize.accept()
-    token_id = await providers.wait_connected(name)
+    token_id = await connected_token(ctx, providers, name)
     ctx.remember(oauth_token_id=token_id)
     ctx.note(f"reauthorized with the new client secret: {token_id}")

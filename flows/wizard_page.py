@@ -24,6 +24,7 @@ from robot.pages.tfc.generation import ui_generation
 from robot.pages.tfc.providers_wizard import SERVICE, ProviderEntry, ProvidersPage
 from robot.pages.tfc.setup_provider import SetupProviderPage
 
+from . import existing
 from .context import FlowContext
 from .create_application import Application, create_application
 from .update_callback_url import update_callback_url
@@ -41,15 +42,12 @@ async def detect_generation(ctx: FlowContext) -> str:
 
 
 async def our_provider(ctx: FlowContext, page: ProvidersPage) -> ProviderEntry | None:
-    """Our provider by name; else an unfinished Azure DevOps Services one (left by an interrupted run)."""
-    clients = await page.clients()
-    named = [c for c in clients if c.name == ctx.task.provider_name]
-    if len(named) > 1:
-        raise FinalError(f"{len(named)} VCS providers are named {ctx.task.provider_name!r}: "
-                         f"remove the extra ones or choose another provider_name")
+    """Our provider by name (flows/existing.py); else an unfinished Azure DevOps Services one (left by an
+    interrupted run)."""
+    named = await existing.our_provider(ctx, page)
     if named:
-        return named[0]
-    return next((c for c in clients if c.setup_incomplete and c.service == SERVICE), None)
+        return named
+    return next((c for c in await page.clients() if c.setup_incomplete and c.service == SERVICE), None)
 
 
 async def open_setup(ctx: FlowContext, page: ProvidersPage, card: ProviderEntry | None) -> SetupProviderPage:
@@ -58,6 +56,9 @@ async def open_setup(ctx: FlowContext, page: ProvidersPage, card: ProviderEntry 
     if card:
         ctx.note(f"continuing the setup of the unfinished provider {card.name!r}")
         return await page.continue_setup(card.name)
+    if appeared := await existing.our_provider(ctx, page):  # look again just before making one
+        raise FinalError(f"the provider {appeared.name!r} appeared since this run looked (another run on this "
+                         f"organization?): run again")
     await ctx.shot("wizard-providers", ctx.tfc_page, {"button": page.add_button()})
     choose = await page.add_provider()
     await choose.open_family(FAMILY, SERVICE)
@@ -78,14 +79,14 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False, profile_ope
         else:
             await page.open(ctx.settings.tfc_url, ctx.task.org)
         card = await our_provider(ctx, page)
-        if card and card.oauth_token_id:
+        if card and card.connected:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
         else:
             ctx.note({None: "no provider yet", "setup-incomplete": "an unfinished provider exists",
                       "not-connected": "a provider exists but is not connected"}[card.status if card else None])
-    if card and card.oauth_token_id:
+    if card and card.connected:
         return await verify(ctx)
 
     setup: SetupProviderPage | None = None
@@ -154,7 +155,7 @@ async def _connect(ctx: FlowContext, page: ProvidersPage, setup: SetupProviderPa
                        {"panel": advanced.panel, "button": advanced.skip_button()})
         await advanced.skip_and_finish()
     page.org = page.org or ctx.task.org
-    token_id = await page.wait_connected(name)
+    token_id = await existing.connected_token(ctx, page, name)
     ctx.remember(oauth_token_id=token_id)
     await ctx.shot("wizard-connected", ctx.tfc_page, {"card": lambda: page.card(name)})
     return token_id

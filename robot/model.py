@@ -175,4 +175,6 @@ class OrgResult:
     seconds: float = 0.0
     facts: dict[str, str] = field(default_factory=dict)  # what a read-only flow found (vcs-robot doctor)
     moves: list[dict] = field(default_factory=list)  # vcs-robot migrate: each workspace, module, policy set
+    made: list[str] = field(default_factory=list)  # what this run made ("<kind> <id>"): it may clean it up
+    warnings: list[str] = field(default_factory=list)  # e.g. a value the site did not show once connected
 

@@ -89,6 +89,7 @@ class RunOptions:
     fresh_sign_in: bool = False  # sign in with the credentials even when a stored session would do
     journeys: dict[str, list[str]] = field(default_factory=dict)  # per account pair: the sign-in steps met
     sessions: dict[str, StorageState] = field(default_factory=dict)  # exported sessions by pair_key, used once
+    allow: frozenset[str] = frozenset()  # the user's options for irreversible acts (flows/safety.py)
 
 
 async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
@@ -258,7 +259,8 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
         if options.trace:
             await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         ctx = FlowContext(task, settings, await context.new_page(), await context.new_page(),
-                          settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal)
+                          settings.tfc_identity(), settings.azure_identity(), capture, result, options.journal,
+                          options.allow)
         kind = ""
         try:
             await _run_until_broken(ctx, options.flow)

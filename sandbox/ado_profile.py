@@ -20,7 +20,7 @@ from aiohttp import web
 
 from . import ado_org_settings, ado_pat
 from .ado_session import COOKIE, SITE, common_context, current_user, require_user, signed_in
-from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPES
+from .azure_state import MAX_CLIENT_SECRETS, SCOPE_LABELS, SCOPE_TEXTS, SCOPES, UNKNOWN_SCOPE
 from .common import new_app, render, world_of
 
 CLOSED_MESSAGE = ("New Azure DevOps OAuth app registrations are no longer accepted. Azure DevOps OAuth is "
@@ -134,6 +134,14 @@ def _owned_app(request: web.Request, user: str, app_id: str):
     return app
 
 
+def scope_lines(reading, scopes: list[str]) -> list[str]:
+    """An app's "Authorized scopes" as the details page lists them (SandboxOptions.reading may add words)."""
+    lines = [f"{SCOPE_LABELS.get(s, s)} {s}" if "scope-ids" in reading else
+             f"{SCOPE_LABELS.get(s, s)}: {SCOPE_TEXTS.get(s, '')}" if "scope-descriptions" in reading else
+             SCOPE_LABELS.get(s, s) for s in scopes]
+    return lines + ([UNKNOWN_SCOPE] if "scope-unknown" in reading else [])
+
+
 def _date(ts: float) -> str:
     return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d")
 
@@ -143,6 +151,7 @@ async def view(request: web.Request) -> web.Response:
     app = _owned_app(request, user, request.query.get("clientId", ""))
     secrets_ = sorted(app.client_secrets, key=lambda s: s.created_at, reverse=True)
     return render(request, "ado_app_view.html", title=f"{app.name} | Applications", app=app,
+                  scope_lines=scope_lines(world_of(request).options.reading, app.scopes),
                   client_secrets=[{"id": s.id, "expires": _date(s.expires_at)} for s in secrets_],
                   can_revoke=len(app.client_secrets) > 1,
                   can_generate=len(app.client_secrets) < MAX_CLIENT_SECRETS,

@@ -132,6 +132,8 @@ SCOPES: list[tuple[str, str, str]] = [
      "Grants full access to work items, queries, backlogs, plans, and work item tracking metadata."),
 ]
 SCOPE_LABELS = {sid: label for sid, label, _ in SCOPES}
+SCOPE_TEXTS = {sid: text for sid, _, text in SCOPES}
+UNKNOWN_SCOPE = "Preview features (read)"  # a scope line the public list does not have (SandboxOptions.reading)
 
 # ---- personal access tokens (User settings > Personal access tokens) ----------------------------
 # Everything about PATs that may change lives here, as data.
@@ -506,7 +508,8 @@ class AzureState:
 
     def delete_app(self, app_id: str) -> None:
         with self.lock:
-            self.apps.pop(app_id, None)
+            if self.apps.pop(app_id, None):
+                self.world.destroyed["ado-app"] += 1
             for token in self.tokens.values():
                 if token.app_id == app_id:
                     token.revoked = True
@@ -516,6 +519,7 @@ class AzureState:
         with self.lock:
             app = self.apps[app_id]
             old = {s.id for s in app.client_secrets}
+            self.world.destroyed["ado-secret"] += len(old)
             for token in self.tokens.values():
                 if token.secret_id in old:
                     token.revoked = True
@@ -544,6 +548,7 @@ class AzureState:
             if len(app.client_secrets) < 2:
                 raise ValueError("The only client secret of an application cannot be revoked: regenerate it.")
             app.client_secrets.remove(secret)
+            self.world.destroyed["ado-secret"] += 1
             for token in self.tokens.values():
                 if token.secret_id == secret.id:
                     token.revoked = True
@@ -725,6 +730,7 @@ class AzureState:
             value = self.new_pat_value(pat.legacy)
             pat.digest = self._digest(value)
             pat.regenerated += 1
+            self.world.destroyed["pat"] += 1
             return pat, value
 
     def revoke_pat(self, authorization_id: str) -> bool:
@@ -733,6 +739,7 @@ class AzureState:
             if not pat or pat.revoked:
                 return False
             pat.revoked = True
+            self.world.destroyed["pat"] += 1
             return True
 
     def find_pat(self, value: str) -> PersonalAccessToken | None:

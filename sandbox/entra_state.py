@@ -248,6 +248,8 @@ class EntraState:
     def delete_app(self, app: Application) -> None:
         """Moves the app to "Deleted applications" (Graph's DELETE, the portal's "Delete")."""
         with self.lock:
+            if not app.deleted:
+                self.world.destroyed["entra-app"] += 1
             app.deleted, app.deleted_at = True, self.clock()
 
     def service_principal(self, app: Application) -> str:
@@ -323,6 +325,7 @@ class EntraState:
             app.passwords = [p for p in app.passwords if p.key_id != key_id]
             removed = len(app.passwords) < before
             self.passwords_removed += removed
+            self.world.destroyed["entra-secret"] += removed
             return removed
 
     def check_secret(self, app_id: str, secret: str) -> bool:

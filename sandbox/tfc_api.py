@@ -230,10 +230,20 @@ async def account_details(request):
     }})
 
 
+async def list_organizations(request):
+    """The organizations the token's user belongs to (public API: GET /organizations, paginated)."""
+    orgs = _state(request).organizations_of(request[USER])
+    return _json({"data": [{"id": o.name, "type": "organizations",
+                            "attributes": {"name": o.name, "email": o.email, "external-id": f"org-{o.id}"},
+                            "links": {"self": f"/api/v2/organizations/{o.name}"}} for o in orgs],
+                  "meta": {"pagination": {"current-page": 1, "next-page": None, "total-count": len(orgs)}}})
+
+
 def create_api(world) -> web.Application:
     api = new_app(world)
     api.middlewares.append(_auth)
     r = api.router
+    r.add_get("/organizations", list_organizations)
     r.add_get("/organizations/{org}/oauth-clients", list_clients)
     r.add_post("/organizations/{org}/oauth-clients", create_client)
     r.add_get("/oauth-clients/{id}", show_client)

@@ -263,6 +263,8 @@ class TfcState:
     def delete_client(self, client_id: str) -> bool:
         with self.lock:
             client = self.clients.pop(client_id, None)
+            if client:
+                self.world.destroyed["tfc-provider"] += 1
             if client and client.token:
                 self.tokens.pop(client.token.id, None)
                 self.world.tfc_workspaces.detach(client.token.id, "client-deleted")  # as TFC unlinks them
@@ -313,6 +315,7 @@ class TfcState:
             client = self.tokens.pop(token_id, None)
             if client and client.token and client.token.id == token_id:
                 client.token = None
+                self.world.destroyed["tfc-token"] += 1
                 self.world.tfc_workspaces.detach(token_id, "token-deleted")
                 return True
             return False

@@ -7,7 +7,9 @@ What happened, for tests: `world.sign_ins` counts completed sign-ins per site ("
 Microsoft sign-in ended at "Stay signed in?", "tfc": a Terraform Cloud session created, by its own form
 or through HCP, "hcp": an HCP sign-in sent back to Terraform Cloud); `world.ms_interstitials` holds, per
 Microsoft sign-in page opened, the screens it showed other than email, password, code and "Stay signed
-in?" (ms_flow.py names them); `world.sign_in_traps` counts uses of controls a robot must never use.
+in?" (ms_flow.py names them); `world.sign_in_traps` counts uses of controls a robot must never use;
+`world.destroyed` counts what cannot be undone (deleted apps and providers, revoked or regenerated secrets
+and tokens), per kind.
 """
 from __future__ import annotations
 
@@ -51,6 +53,12 @@ def check_names(option: str, names: Iterable[str] | str | None, known: tuple[str
 
 
 TFC_ADO_FORMS = ("app-id", "entra", "both")
+# SandboxOptions.reading: pages that show the same facts in a way a reader may get wrong (tests of the robot's
+# reading and of its safety gate): an app's scope lines with the scope's id after the label ("scope-ids"), or
+# its description ("scope-descriptions"), or with one more line of a scope the public list does not have
+# ("scope-unknown"); the providers list without the OAuth Token ID while it says "Connected"
+# ("token-id-hidden"), or as a plain list whose items read "Label: value" ("providers-plain-list")
+READING = ("scope-ids", "scope-descriptions", "scope-unknown", "token-id-hidden", "providers-plain-list")
 
 
 @dataclass
@@ -87,6 +95,7 @@ class SandboxOptions:
     # the sandbox's day (sandbox/clock.py): None is the machine's date; a date makes every date its pages show or
     # check the same on any day (its clock reads noon UTC of that day at start and runs on from there)
     today: dt.date | None = None
+    reading: AbstractSet[str] = frozenset()  # names in READING
 
     def __post_init__(self):
         if self.today is not None and not (isinstance(self.today, dt.date) and not isinstance(self.today, dt.datetime)):
@@ -95,6 +104,7 @@ class SandboxOptions:
         check_markup(self.markup)
         self.sign_in = check_sign_in(self.sign_in)
         self.entra = check_names("entra", self.entra, entra_state.SWITCHES)
+        self.reading = check_names("reading", self.reading, READING)
         if self.tfc_ado_form not in TFC_ADO_FORMS:
             raise ValueError(f"tfc_ado_form must be one of {', '.join(TFC_ADO_FORMS)}; got {self.tfc_ado_form!r}")
         if isinstance(self.hcp_idle_s, bool) or not isinstance(self.hcp_idle_s, (int, float)) or self.hcp_idle_s <= 0:
@@ -157,6 +167,10 @@ class World:
         self.sign_ins: collections.Counter[str] = collections.Counter()  # completed sign-ins per site
         self.ms_interstitials: list[list[str]] = []  # per Microsoft sign-in page: its interstitial screens
         self.sign_in_traps: collections.Counter[str] = collections.Counter()  # controls never to use, used
+        # what could not be undone, per kind (tests of the robot's safety gate): "ado-app" deleted, "ado-secret"
+        # revoked or regenerated, "pat" revoked or regenerated, "entra-secret" removed, "entra-app" deleted,
+        # "tfc-provider" deleted, "tfc-token" deleted
+        self.destroyed: collections.Counter[str] = collections.Counter()
         fixed = self.options.fixed_credentials
         cred_rng = random.Random(f"credentials-{self.options.seed}")
         bad = self.options.hostile_secrets

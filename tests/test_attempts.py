@@ -184,9 +184,10 @@ def test_the_api_check_fails_when_tfc_shows_another_connection(tmp_path, monkeyp
     replaced: dict[str, str] = {}
     list_clients = sandbox.tfc_api.list_clients
 
-    async def reconnected_meanwhile(request):  # the API's first answer: after the UI's, before the check's
-        if not replaced:
-            (client,) = tfc.clients_for(ORG)
+    async def reconnected_meanwhile(request):  # the API's first answer once connected: before the check's
+        clients = tfc.clients_for(ORG)
+        if not replaced and clients and clients[0].token:
+            (client,) = clients
             replaced["token"], replaced["client"] = client.token.id, client.id
             user = client.token.service_provider_user
             if shown == "token":

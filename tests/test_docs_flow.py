@@ -69,17 +69,6 @@ def test_rerun_after_a_half_done_run_reuses_app_and_provider(sandbox, tmp_path):
     assert apps[0].callback_url == result.callback_url
 
 
-def test_wrong_scopes_app_is_deleted_and_recreated(sandbox, tmp_path):
-    wrong = sandbox.world.azure.create_app(APP, ["vso.code", "vso.code_write", "vso.work"], "https://example.com/cb")
-    [result] = run_robot(sandbox.env(), tmp_path, [ORG])
-    assert result.status == "connected", result.error
-    apps, _ = world_state(sandbox)
-    assert len(apps) == 1 and apps[0].id != wrong.id
-    assert sorted(apps[0].scopes) == ["vso.code", "vso.code_status"]
-    notes = " ".join(n for s in result.steps for n in s.notes)
-    assert "deleting and re-creating" in notes
-
-
 def test_callback_mismatch_is_fixed_and_retried_once(sandbox, tmp_path):
     sandbox.world.options.faults["revert_callback_once"] = True
     [result] = run_robot(sandbox.env(), tmp_path, [ORG])

@@ -66,6 +66,8 @@ def test_twenty_orgs_with_every_fault_all_connect_with_the_default_attempts(tmp_
         assert max(attempts.values()) > 1 and broke, attempts
         assert max(attempts.values()) <= default_attempts, attempts
 
+        # retries after faults never destroy what an earlier attempt made (the safety gate)
+        assert not sandbox.world.destroyed, dict(sandbox.world.destroyed)
         for name in NAMES:
             assert len(sandbox.world.azure.apps_named(f"Terraform Cloud ({name})")) == 1, name
             clients = sandbox.world.tfc.clients_for(name)

@@ -1,7 +1,8 @@
 """The personal access token route end to end: real Chromium, real HTTP, the sandbox on both UI generations.
 
-Azure DevOps: an org-scoped token with Code (Read) + Code (Status) (regenerated, never duplicated, on a rerun
-after a crash); Terraform Cloud: the wizard's "Configure with Personal Access Token" form, or the API on the
+Azure DevOps: an org-scoped token with Code (Read) + Code (Status) (one a crash left is kept and a new one made
+beside it, or replaced only with --replace-tokens and proof); Terraform Cloud: the wizard's "Configure with
+Personal Access Token" form, or the API on the
 seed UI (which has no such form); the token's value in no artifact."""
 from __future__ import annotations
 
@@ -88,26 +89,51 @@ def test_wizard_pat_end_to_end_and_rerun_is_a_no_op(wizard_sandbox, tmp_path):
     assert [c.id for c in sb.world.tfc.clients_for(ORG)] == [client.id]
 
 
-def test_rerun_after_a_crash_regenerates_the_token_instead_of_adding_one(wizard_sandbox, tmp_path):
-    """A run died after creating the token (its value is lost): the token is regenerated, not duplicated."""
+def test_a_token_left_by_a_crash_stays_and_a_new_one_is_made_beside_it(wizard_sandbox, tmp_path):
+    """A run died after creating the token (its value is lost): nothing proves it unused, so it is left working
+    and a token of the next free name is made beside it; nothing is regenerated or revoked."""
     sb = wizard_sandbox
     azure = sb.world.azure
     old, old_value = azure.create_pat(TOKEN, ADO_ORG, CODE, days=TOKEN_DAYS)
     [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False)
-    pat, client = check_connected(sb, result)
-    assert pat.id == old.id and pat.regenerated == 1
-    assert not azure.check_pat(old_value, ADO_ORG) and client.token.access_token != old_value
-    assert "regenerating" in " ".join(n for s in result.steps for n in s.notes)
+    assert result.status == "connected", result.error
+    [new] = live_tokens(sb, f"{TOKEN} (2)")
+    [client] = sb.world.tfc.clients_for(ORG)
+    assert azure.find_pat(client.token.access_token) is new and result.expires == new.expires_date.isoformat()
+    assert azure.check_pat(old_value, ADO_ORG) and old.regenerated == 0 and not sb.world.destroyed
+    assert "left alone" in " ".join(n for s in result.steps for n in s.notes)
 
 
-def test_a_token_for_another_organization_is_revoked_and_replaced(wizard_sandbox, tmp_path):
+@pytest.mark.parametrize("organization, verb", [(ADO_ORG, "regenerate"), ("contoso-labs", "revoke")])
+def test_with_replace_tokens_an_unused_token_is_replaced(wizard_sandbox, tmp_path, organization, verb):
+    """--replace-tokens, and the API shows no provider with a token for that organization: a token of that name
+    is regenerated (for this organization, lasting) or revoked and made again (for another one); journaled."""
+    from robot.journal import Journal
     sb = wizard_sandbox
     azure = sb.world.azure
-    other, _value = azure.create_pat(TOKEN, "contoso-labs", CODE, days=TOKEN_DAYS)
-    [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False)
+    old, _value = azure.create_pat(TOKEN, organization, CODE, days=TOKEN_DAYS)
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.start_run("provision")
+    [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False, journal=journal,
+                         allow=frozenset({"--replace-tokens"}))
     pat, _client = check_connected(sb, result)
-    assert pat.id != other.id and azure.pat(other.id).revoked
-    assert "revoking it" in " ".join(n for s in result.steps for n in s.notes)
+    assert (pat.id == old.id and pat.regenerated == 1) if verb == "regenerate" else azure.pat(old.id).revoked
+    assert sb.world.destroyed == {"pat": 1}
+    [act] = [e["detail"] for e in journal.steps(ORG) if (e["detail"] or "").startswith("act ")]
+    assert act.startswith(f"act {verb} pat {TOKEN}: ") and "--replace-tokens given; the API lists no provider" in act
+
+
+def test_replace_tokens_leaves_a_token_a_provider_may_use(wizard_sandbox, tmp_path):
+    """Another organization's provider holds a token for the same Azure DevOps organization: the old token
+    may be that one, so it is not touched even with --replace-tokens; the org ends with one final line."""
+    sb = wizard_sandbox
+    azure = sb.world.azure
+    old, old_value = azure.create_pat(TOKEN, ADO_ORG, CODE, days=TOKEN_DAYS)
+    sb.world.tfc_workspaces.add_provider("example-org-2", "pat", "Azure DevOps Services", ado_org=ADO_ORG)
+    [result] = run_robot(sb.env(), tmp_path, [pat_task()], doc_images=False, allow=frozenset({"--replace-tokens"}))
+    assert result.status == "failed" and result.error_kind == "final"
+    assert "nothing proves that no connection uses it" in result.error and "\n" not in result.error
+    assert azure.check_pat(old_value, ADO_ORG) and not sb.world.destroyed and not sb.world.tfc.clients_for(ORG)
 
 
 def test_seed_ui_with_a_tfc_token_creates_the_provider_through_the_api(seed_sandbox, tmp_path):

@@ -56,15 +56,15 @@ def fault_plan(faults_file: str | None, flags: list[str]) -> FaultPlan:
 def sandbox_options(args: argparse.Namespace, orgs: tuple[str, ...] = ()) -> SandboxOptions | None:
     """The sandbox the command's options describe (None: the live sites); `orgs` exist in it."""
     if not args.sandbox:
-        if args.today:
-            raise BadInput("--today needs --sandbox (on the live sites the day is the sites' own)")
+        if args.today or args.reading:
+            raise BadInput("--today and --reading need --sandbox (on the live sites the day and pages are theirs)")
         return None
     try:
         options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
                                  sign_in=frozenset(args.sign_in), faults=fault_plan(args.faults, args.fault),
-                                 today=day_of(args))
+                                 today=day_of(args), reading=frozenset(args.reading))
     except ValueError as e:
-        raise BadInput(f"--sign-in: {e}") from None
+        raise BadInput(f"--{str(e).split()[0].replace('_', '-')}: {e}") from None
     if orgs:
         options.orgs = orgs
     return options
@@ -96,5 +96,7 @@ def print_summary(results: list[OrgResult], out: Path) -> None:
         detail = r.oauth_token_id if r.status == "connected" else r.error
         if r.status == "connected" and r.expires:
             detail += f"  (expires on {r.expires})"
+        if r.warnings:
+            detail += f"  ({len(r.warnings)} warning(s): see the report)"
         print(f"{r.org:<{width}}  {r.status:<9}  {r.seconds:6.1f}s  {detail}")
     print(f"report: {out / 'report.html'}   result: {out / 'result.json'}   docs images: {out / 'docs'}")

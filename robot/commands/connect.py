@@ -13,12 +13,12 @@ from ..model import DEFAULT_PROVIDER_NAME, OrgTask
 from ..report import write_all
 from ..runner import RunOptions, run_orgs
 from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
-from .options import browser_options, output_options, sites_options
+from .options import allowed, browser_options, output_options, safety_options, sites_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("connect", help="connect one organization, as the docs page does",
-                       parents=[sites_options(), browser_options(), output_options("out/connect")])
+                       parents=[sites_options(), browser_options(), safety_options(), output_options("out/connect")])
     p.add_argument("--org", action="append", required=True, help="Terraform Cloud organization (repeatable)")
     p.add_argument("--app-name", default="", help='Azure DevOps app name (default "Terraform Cloud (<org>)")')
     p.add_argument("--provider-name", default=DEFAULT_PROVIDER_NAME, help="VCS provider display name")
@@ -32,7 +32,7 @@ def connect(args: argparse.Namespace) -> int:
     with sites(sandbox_options(args, tuple(args.org))) as env:
         settings = load_settings(**settings_source(env, out, args.headed))
         run = RunOptions(out=out, flow=connect_org, headless=settings.headless,
-                         step_screenshots=not args.no_screenshots, trace=args.trace)
+                         step_screenshots=not args.no_screenshots, trace=args.trace, allow=allowed(args))
         started = time.perf_counter()
         results = asyncio.run(run_orgs([(task, settings) for task in tasks], run))
     doc = write_all(out, results, "connect", time.perf_counter() - started)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flows.context import FlowContext
 from flows.migrate import migrate_org, plan_org
+from flows.safety import DELETE_OLD
 
 from ..config import OrgSpec, Plan
 from ..errors import BadInput, RobotError
@@ -51,6 +52,9 @@ def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_o
 
     async def flow(ctx: FlowContext) -> None:
         await migrate_org(ctx, to, leaving, delete_old)
+
+    if delete_old:
+        run.allow = run.allow | {DELETE_OLD}
 
     return run_plan(run, "migrate", flow, before=check_and_plan)
 

@@ -21,9 +21,16 @@ def sites_options() -> argparse.ArgumentParser:
                    help="with --sandbox: Azure DevOps refuses new OAuth apps (as the live site since April 2025)")
     markup_option(p)
     sign_in_option(p)
+    reading_option(p)
     fault_options(p)
     today_option(p)
     return p
+
+
+def reading_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reading", action="append", default=[], metavar="SWITCH",
+                   help="with --sandbox: pages that show the same facts in a way a reader may get wrong, repeatable "
+                        "(scope-ids, scope-descriptions, scope-unknown, token-id-hidden, providers-plain-list)")
 
 
 def today_option(p: argparse.ArgumentParser, default: dt.date | None = None) -> None:
@@ -69,6 +76,30 @@ def browser_options() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true", help="keep a Playwright trace per org (secrets scrubbed)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step on the terminal")
     return p
+
+
+# The options that let a run destroy what existed before it (flows/safety.py), each only with proof that
+# nothing uses it: (flag, what it allows).
+SAFETY_OPTIONS = (
+    ("--replace-mismatched-apps", "delete and re-create an Azure DevOps app whose scopes are read to be others "
+                                  "(Azure DevOps accepts no new apps since April 2025: a deleted one is gone)"),
+    ("--replace-tokens", "regenerate or revoke a personal access token of the token's name that an earlier run "
+                         "or a person made (else a new one is made beside it)"),
+    ("--remove-stale-secrets", "remove the robot's own Entra client secrets that earlier runs left unused"),
+)
+
+
+def safety_options() -> argparse.ArgumentParser:
+    """The user's consent to irreversible acts on what existed before the run (README: Safety)."""
+    p = _parent()
+    for flag, what in SAFETY_OPTIONS:
+        p.add_argument(flag, action="store_true", help=f"{what}; only when nothing uses it (proven)")
+    return p
+
+
+def allowed(args: argparse.Namespace) -> frozenset[str]:
+    """The safety options given on the command line, by flag."""
+    return frozenset(flag for flag, _ in SAFETY_OPTIONS if getattr(args, flag[2:].replace("-", "_"), False))
 
 
 def output_options(default: str) -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from ..report import write_all
 from ..runner import Flow, RunOptions, auto_workers, run_orgs
 from ..sessions import read_sessions
 from .common import print_summary, sandbox_options, settings_source, setup_logging, sites
+from .options import allowed
 
 Resumed = Callable[[Journal, str], "OrgResult | None"]
 Before = Callable[[Plan, list[OrgSpec], Path], "int | None"]
@@ -44,6 +45,7 @@ class PlanRun:
     verbose: bool = False
     sandbox: SandboxOptions | None = None  # None: the live sites
     sessions: Path | None = None  # an exported sessions file
+    allow: frozenset[str] = frozenset()  # the user's options for irreversible acts (flows/safety.py)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PlanRun:
@@ -52,7 +54,7 @@ class PlanRun:
                    shard=args.shard, only=args.only, attempts=args.attempts, browser_endpoint=args.browser_endpoint,
                    headed=args.headed, step_screenshots=not args.no_screenshots, trace=args.trace,
                    verbose=args.verbose, sandbox=sandbox_options(args, tuple(org_names_in(orgs_file))),
-                   sessions=Path(args.sessions) if args.sessions else None)
+                   sessions=Path(args.sessions) if args.sessions else None, allow=allowed(args))
 
 
 def org_names_in(path: Path) -> list[str]:
@@ -108,7 +110,8 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
         progress = Progress([s.name for s in specs], sys.stdout, done=list(done))
         options = RunOptions(out=run.out, flow=flow, workers=run.workers, headless=not run.headed, journal=journal,
                              step_screenshots=run.step_screenshots, trace=run.trace, on_update=progress.update,
-                             browser_endpoint=run.browser_endpoint, attempts=run.attempts, sessions=sessions)
+                             browser_endpoint=run.browser_endpoint, attempts=run.attempts, sessions=sessions,
+                             allow=run.allow)
         started = time.perf_counter()
         try:
             with progress:

@@ -14,13 +14,14 @@ from ..journal import Journal, merge
 from ..model import OrgResult
 from ..report import write_all
 from ..tfc_api import TfcApi
-from .options import browser_options, output_options, plan_options, sites_options
+from .options import browser_options, output_options, plan_options, safety_options, sites_options
 from .plan_run import PlanRun, run_plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("provision", help="connect every organization of a YAML file",
-                       parents=[plan_options(), sites_options(), browser_options(), output_options("out/provision")])
+                       parents=[plan_options(), sites_options(), browser_options(), safety_options(),
+                                output_options("out/provision")])
     p.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     p.set_defaults(handler=lambda args: provision(PlanRun.from_args(args), dry=args.dry_run))
     p = sub.add_parser("merge", help="merge shard journals into one report", parents=[output_options("out/merged")])

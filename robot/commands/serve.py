@@ -13,7 +13,7 @@ from sandbox.server import SITES, Sandbox
 from sandbox.world import SandboxOptions
 
 from .common import fault_plan
-from .options import day_of, fault_options, markup_option, sign_in_option, today_option
+from .options import day_of, fault_options, markup_option, reading_option, sign_in_option, today_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--env-file", help="also write the robot's settings to this file")
     markup_option(p)
     sign_in_option(p)
+    reading_option(p)
     fault_options(p)
     today_option(p)
     p.set_defaults(handler=serve)
@@ -34,7 +35,8 @@ def serve(args: argparse.Namespace) -> int:
     sandbox_options = SandboxOptions(host=args.host, fixed_credentials=True, tfc_ui=args.tfc_ui, markup=args.markup,
                                      sign_in=frozenset(args.sign_in),
                                      registration_closed=args.registration_closed,
-                                     faults=fault_plan(args.faults, args.fault), today=day_of(args))
+                                     faults=fault_plan(args.faults, args.fault), today=day_of(args),
+                                     reading=frozenset(args.reading))
     ports = {key: args.port + i for i, key in enumerate(SITES)} if args.port else None
     with Sandbox(sandbox_options, ports=ports) as sandbox:
         env = sandbox.env()

@@ -9,6 +9,8 @@ const NOT_CONTENT = 'script, style, template, svg, [hidden]';
 const SKIP = NOT_CONTENT + ', button, [role=button], select, option';
 const CELL = 'td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]';
 const ROW = 'tr, [role=row]';
+const ITEM = 'li, [role=listitem], tr, [role=row], article, [role=article]';
+const LIST = 'ul, ol, [role=list], table, [role=table], [role=grid], [role=treegrid]';
 
 function isShown(el) {
   if (!el.isConnected || el.closest('template, [hidden], [inert]')) return false;
@@ -191,7 +193,8 @@ function ownMatches(root, re) {
 }
 
 // Each marker's entry: its largest ancestor that holds no other marker, no furniture (the page's
-// headings, controls outside the entries) and is not the page itself.
+// headings, controls outside the entries) and is not the page itself. A list item, row or article that holds
+// more than the marker is an entry already: it never grows into its list (a list of one entry).
 function entryElements(root, arg) {
   // the first marker that shows at all: one that each entry holds once
   const markers = arg.markers.map(m => ownMatches(root, new RegExp(m, 'i'))).find(found => found.length) || [];
@@ -208,6 +211,7 @@ function entryElements(root, arg) {
     }
     let entry = marker;
     while (entry.parentElement && entry !== root) {
+      if (entry !== marker && entry.matches(ITEM) && valueOf(entry) !== valueOf(marker)) break;
       const parent = entry.parentElement;
       if (parent === document.body || parent === root) break;
       if (markers.some(m => m !== marker && !entry.contains(m) && parent.contains(m))) break;
@@ -244,7 +248,7 @@ function targetOf(el) {
 function describe(entry, nameLabels) {
   const heading = within(entry, 'h1, h2, h3, h4, h5, h6, [role=heading], th[scope=row], [role=rowheader], caption, legend, strong, b, dt')
     .find(el => shown(el) && textOf(el) && !el.closest('button, a, [role=button], [role=link]'));
-  const label = entry.getAttribute('aria-label') || labelledBy(entry);
+  const label = entry.matches(LIST) ? '' : entry.getAttribute('aria-label') || labelledBy(entry);
   const firstCell = entry.matches(ROW) ? cellsOf(entry).find(c => shown(c) && textOf(c)) : null;
   const named = findValue(entry, nameLabels && nameLabels.length ? nameLabels : ['Name', 'Display name']);
   // else the first words shown on their own: a card's title line

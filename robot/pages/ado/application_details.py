@@ -39,6 +39,7 @@ from ...locate import (
     wait_for_value,
 )
 from ...secrets import Secret, register
+from .scopes import ScopeReading
 
 SITE = "Azure DevOps"
 PAGE = "Application details"
@@ -176,7 +177,12 @@ class ApplicationDetailsPage:
     async def callback_url(self) -> str:
         return (await self._value("read callback URL", CALLBACK)).strip()
 
+    async def scope_reading(self) -> ScopeReading:
+        """The "Authorized scopes" list, each line recognised (robot/pages/ado/scopes.py)."""
+        return ScopeReading.of(await self.scope_labels())
+
     async def scope_labels(self) -> list[str]:
+        """The lines of the "Authorized scopes" list, as shown."""
         await self.wait()
         block = await value_element(self.page, *SCOPES)
         if block is None:

@@ -58,6 +58,8 @@ CLIENT_ID_RE = re.compile(r"/version-control/(oc-[0-9A-Za-z]+)(?:/|$)")
 TOKEN_ID_RE = re.compile(r"\bot-[0-9A-Za-z]+\b")
 CONTINUE_SETUP = ("Continue setup", "Continue set up", "Finish setup", "Resume setup")
 INCOMPLETE_TEXT = re.compile(r"setup incomplete|incomplete setup|continue set ?up", re.IGNORECASE)
+CONNECTED_TEXT = re.compile(r"\bconnected\b", re.IGNORECASE)
+NOT_CONNECTED_TEXT = re.compile(r"\b(not|dis)[ -]?connected\b|\bconnect organization\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,15 @@ class ProviderEntry:
     client_id: str | None
     oauth_token_id: str | None
     setup_incomplete: bool  # (today's UI) created by step 1 but never given its App ID and secret
+    says_connected: bool = False  # its entry says "Connected" (whether or not it shows the token id)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.oauth_token_id) or self.says_connected
 
     @property
     def status(self) -> str:
-        if self.oauth_token_id:
+        if self.connected:
             return "connected"
         return "setup-incomplete" if self.setup_incomplete else "not-connected"
 
@@ -85,7 +92,8 @@ def parse(view: EntryView) -> ProviderEntry:
     continue_setup = names(*CONTINUE_SETUP)
     incomplete = not token and (bool(INCOMPLETE_TEXT.search(view.text))
                                 or any(continue_setup.match(link["text"]) for link in view.links))
-    return ProviderEntry(view.name, service, callback, client_id, token, incomplete)
+    says = bool(CONNECTED_TEXT.search(rest)) and not NOT_CONNECTED_TEXT.search(rest)
+    return ProviderEntry(view.name, service, callback, client_id, token, incomplete, says)
 
 
 async def read_entries(page: Page) -> list[tuple[Locator, ProviderEntry]]:
@@ -186,9 +194,9 @@ class ProvidersList:
         error = await self.error_text()
         if error:
             raise FinalError(f"Terraform Cloud could not connect {name}: {error}")
-        with contextlib.suppress(PlaywrightTimeout):  # any token shown means the list has rendered its entries
+        with contextlib.suppress(PlaywrightTimeout):  # a token or a status shown: the list has rendered its entries
             await wait_shown(self.page, text_matching(TOKEN_ID_RE, "an OAuth Token ID"), css('input[value^="ot-"]'),
-                             timeout=timeout)
+                             text_matching(CONNECTED_TEXT, "a connection status"), timeout=timeout)
         listed = next((c for c in await self.clients() if c.name.lower() == name.strip().lower()), None)
         if listed is None or not listed.oauth_token_id:
             error = await self.error_text()
