@@ -220,3 +220,21 @@ def test_a_plain_list_of_providers_is_read_and_a_rerun_adds_nothing(ui, with_tok
         assert [s.name for s in result.steps] == ["check_existing"] + (["verify"] if with_token else [])
         [client] = sb.world.tfc.clients_for(ORG)
         assert result.oauth_token_id == client.token.id and not sb.world.destroyed
+
+
+# ---- rotation -----------------------------------------------------------------------------------------
+def test_rotation_keeps_the_old_secret_another_provider_may_use_with_a_warning(sandbox, tmp_path):
+    """Another organization's provider holds the same App ID: the new secret goes in and is proven, but the
+    old one (which that provider may hold) is not revoked; the org is connected with a warning naming it."""
+    from flows.rotate_secret import rotate_org
+    [first] = run_robot(sandbox.env(), tmp_path / "1", [ORG], step_screenshots=False, doc_images=False)
+    assert first.status == "connected", first.error
+    [app] = sandbox.world.azure.apps_named(APP)
+    [old] = app.client_secrets
+    sandbox.world.tfc.add_client("example-org-2", "Azure DevOps Services", app.id, old.value)
+    [result] = run_robot(sandbox.env(), tmp_path / "2", [ORG], flow=rotate_org, step_screenshots=False,
+                         doc_images=False)
+    assert result.status == "connected", result.error
+    assert old.id in [s.id for s in app.client_secrets] and len(app.client_secrets) == 2
+    assert any("nothing proves that no connection uses it" in w and old.id in w for w in result.warnings)
+    assert not sandbox.world.destroyed
