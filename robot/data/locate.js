@@ -3,8 +3,15 @@
 // Each entry point is `(root, arg) => result`; `root` is the element searched in (document.body for a page).
 
 const norm = s => (s || '').replace(/\s+/g, ' ').trim();
-// a label's words: case, spacing, a trailing colon or required marker do not matter
-const labelWords = s => norm(s).replace(/\s*(\*|\(required\))\s*$/i, '').replace(/\s*:\s*$/, '').toLowerCase();
+// a label's words by meaning: case, punctuation, a trailing colon, a required or optional marker and articles
+// or possessives ("the", "your") do not matter (robot/locate/words.py reads words the same way)
+const ARTICLES = new Set(['a', 'an', 'the', 'your', 'my', 'our', 'this']);
+const labelWords = s => {
+  const words = norm(s).replace(/\s*(\*|\(?(required|optional)\)?)\s*$/i, '').toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const kept = words.filter(w => !ARTICLES.has(w));
+  return (kept.length ? kept : words).join(' ');
+};
 const NOT_CONTENT = 'script, style, template, svg, [hidden]';
 const SKIP = NOT_CONTENT + ', button, [role=button], select, option';
 const CELL = 'td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]';
@@ -169,7 +176,17 @@ function findValue(root, labels) {
     ?? any('*', el => is(textOf(el)) && !Array.from(el.children).some(c => is(textOf(c))), el => {
       const value = adjacentValue(el);
       return value ? {el: el.parentElement, value} : null;
-    });
+    })
+    ?? any('*', el => !el.matches(SKIP) && !!inlineValue(el, is) && !Array.from(el.children).some(c => inlineValue(c, is)),
+           el => ({el, value: inlineValue(el, is)}));
+}
+
+// "Label: value" in one element (a list item, a line): the value after the colon when the words before it
+// are the label.
+function inlineValue(el, is) {
+  const text = textOf(el);
+  const colon = text.search(/[:\uff1a]/);
+  return colon > 0 && is(text.slice(0, colon)) ? norm(text.slice(colon + 1)) : '';
 }
 
 function valueNextTo(root, labels) {
@@ -537,11 +554,18 @@ function retag() {
   }
 }
 
+// The first shown match of a group: CSS candidates first, then the others, then those that allow words of
+// context around the wanted ones ("loose"); within a tier, in document order.
 function firstShown(root, group) {
   const first = list => list.filter(shown).sort((a, b) => a === b ? 0
     : a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)[0];
-  const cheap = group.filter(c => c.kind === 'css'), costly = group.filter(c => c.kind !== 'css');
-  return first(cheap.flatMap(c => matchesOf(root, c))) || first(costly.flatMap(c => matchesOf(root, c)));
+  const tiers = [group.filter(c => c.kind === 'css'), group.filter(c => c.kind !== 'css' && !c.loose),
+                 group.filter(c => c.kind !== 'css' && c.loose)];
+  for (const tier of tiers) {
+    const hit = first(tier.flatMap(c => matchesOf(root, c)));
+    if (hit) return hit;
+  }
+  return null;
 }
 
 function tagFound(el, tag) {

@@ -67,15 +67,27 @@ from .reading import (
 )
 from .screens import Screen, error_texts, next_screen, screen_of
 from .waiting import race, until
-from .words import field_names, names
+from .words import (
+    FAMILIES,
+    containing,
+    containing_cue,
+    cue,
+    family,
+    field_cue,
+    field_names,
+    field_phrase,
+    names,
+    phrase,
+)
 
 __all__ = [
-    "field_names", "names", "Candidate", "Role", "Scope", "Where", "control", "control_matching", "css", "having",
-    "inside", "label", "role", "role_alert", "role_matching", "text", "text_field", "text_matching", "visible_label",
-    "DEFAULT_TIMEOUT_MS", "document_of", "install", "is_ready", "mark_ready", "origin", "page_of", "plain_url",
-    "read", "race", "until", "checkboxes_to_set", "choose_option", "drift", "find", "find_each", "first_of",
-    "nearest_words", "present", "shown_now", "strict_matching", "wait_shown", "EntryView", "block_around",
-    "block_of", "describe", "described_entries", "entries", "entry_named", "value_element", "value_next_to",
-    "wait_enabled", "wait_for_entries", "wait_for_filtered_list", "wait_for_value", "Screen", "error_texts",
-    "next_screen", "screen_of"
+    "Candidate", "control", "control_matching", "css", "having", "inside", "label", "Role", "role", "role_alert",
+    "role_matching", "Scope", "text", "text_field", "text_matching", "visible_label", "Where", "checkboxes_to_set",
+    "choose_option", "drift", "find", "find_each", "first_of", "nearest_words", "present", "shown_now",
+    "strict_matching", "wait_shown", "DEFAULT_TIMEOUT_MS", "document_of", "install", "is_ready", "mark_ready",
+    "origin", "page_of", "plain_url", "read", "block_around", "block_of", "describe", "described_entries", "entries",
+    "entry_named", "EntryView", "value_element", "value_next_to", "wait_enabled", "wait_for_entries",
+    "wait_for_filtered_list", "wait_for_value", "error_texts", "next_screen", "Screen", "screen_of", "race", "until",
+    "containing", "containing_cue", "cue", "FAMILIES", "family", "field_cue", "field_names", "field_phrase", "names",
+    "phrase",
 ]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from playwright.async_api import Locator, Page
 
-from .words import field_names, names
+from .words import field_names, field_phrase, names, phrase
 
 # The roles the robot looks for (a subset of Playwright's ARIA roles).
 Role = Literal["alert", "alertdialog", "article", "button", "cell", "checkbox", "columnheader", "combobox",
@@ -31,6 +31,16 @@ class Candidate:
     words: tuple[str, ...] = field(default=())
     spec: dict[str, Any] | None = None
 
+    @property
+    def loose(self) -> bool:
+        """A match with words of context around the wanted ones: taken only when no other candidate shows."""
+        return bool(self.spec and self.spec.get("loose"))
+
+
+def loosely(candidate: Candidate) -> Candidate:
+    """`candidate` as a last resort (see Candidate.loose)."""
+    return Candidate(f"{candidate.description} (in context)", candidate.build, candidate.cost, candidate.words,
+                     {**(candidate.spec or {}), "loose": True})
 
 def _js(pattern: re.Pattern | None) -> list[str] | None:
     """A regular expression as JavaScript's RegExp takes it: source and flags."""
@@ -97,18 +107,28 @@ def css(selector: str) -> Candidate:
     return Candidate(f"css={selector}", lambda s: s.locator(selector), cost=0, spec=_spec("css", selector=selector))
 
 
-def text_field(*variants: str) -> tuple[Candidate, ...]:
-    """A text field by what names it: its label (`for`, wrapping, aria-labelledby or aria-label), or
-    only a placeholder."""
-    pattern = field_names(*variants)
-    return (label(*variants),
-            Candidate(f'placeholder~"{"|".join(variants)}"', lambda s: s.get_by_placeholder(pattern),
-                      words=variants, spec=_spec("placeholder", pattern)))
+def text_field(*variants: str, signals: tuple[str, ...] = ()) -> tuple[Candidate, ...]:
+    """A text field by what names it: the signals it gives browsers and password managers first (CSS of its
+    `autocomplete` token or input type: `signals`), then its label (`for`, wrapping, aria-labelledby or
+    aria-label) or only a placeholder, by meaning; last, with a word or two of context around them."""
+    exact, around = field_names(*variants), field_phrase(*variants)
+    words = "|".join(variants)
+    return (*(css(s) for s in signals), label(*variants),
+            Candidate(f'placeholder~"{words}"', lambda s: s.get_by_placeholder(exact), words=variants,
+                      spec=_spec("placeholder", exact)),
+            loosely(Candidate(f'label~"{words}"', lambda s: s.get_by_label(around), words=variants,
+                              spec=_spec("label", around))),
+            loosely(Candidate(f'placeholder~"{words}"', lambda s: s.get_by_placeholder(around), words=variants,
+                              spec=_spec("placeholder", around))))
 
 
 def control(*variants: str) -> tuple[Candidate, ...]:
-    """Something to click named by its words: a button, or a link styled as one."""
-    return role("button", *variants), role("link", *variants)
+    """Something to click named by its words: a button, or a link styled as one; last, with a word or two of
+    context around them ("Sign in now")."""
+    around, words = phrase(*variants), "|".join(variants)
+    return (role("button", *variants), role("link", *variants),
+            loosely(role_matching("button", around, f'role=button name~"{words}"', variants)),
+            loosely(role_matching("link", around, f'role=link name~"{words}"', variants)))
 
 
 def control_matching(pattern: str) -> tuple[Candidate, ...]:

@@ -121,10 +121,16 @@ async def _find_in_page(scope: Scope, groups: list[tuple[Candidate, ...]],
             if number := await until(scope, _FIND, arg, min(left, SLICE_MS)):
                 return number - 1, tagged(scope, "find", tag)
         for index, group in enumerate(groups):
-            shown = union_of([c.build(scope).filter(visible=True) for c in group])
-            if hit := await first_shown(shown, or_visible=True):
-                return index, hit
+            for tier in _tiers(group):
+                if hit := await first_shown(union_of([c.build(scope).filter(visible=True) for c in tier]),
+                                            or_visible=True):
+                    return index, hit
     return None
+
+
+def _tiers(group: tuple[Candidate, ...]) -> list[list[Candidate]]:
+    """The candidates in the order they may win: the loose ones only when nothing else shows."""
+    return [tier for tier in ([c for c in group if not c.loose], [c for c in group if c.loose]) if tier]
 
 
 async def _find_by_playwright(built: list[tuple[Candidate, Locator]], union: Locator, timeout: float) -> Locator | None:

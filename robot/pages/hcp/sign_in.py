@@ -18,7 +18,10 @@ from ...locate import (
     Screen,
     Where,
     control,
+    cue,
     error_texts,
+    family,
+    field_cue,
     find,
     next_screen,
     origin,
@@ -32,25 +35,29 @@ SITE = "HCP"
 WHERE = Where(SITE, "Sign in")
 STEP_TIMEOUT_MS = 30_000
 MAX_STEPS = 8
-EMAIL_LABELS = ("Email", "Email address", "Work email")
-PASSWORD_LABELS = ("Password",)
-CODE_LABELS = ("Authentication code", "Verification code", "Code", "6-digit code")
-CONTINUE = ("Continue", "Next")
-SIGN_IN = ("Sign in", "Log in", "Continue")
-VERIFY = ("Verify", "Continue", "Submit")
+# Each field by the signals hosted login pages give browsers and password managers first (input types,
+# `autocomplete` tokens), then by its words, read by meaning (robot/locate/words.py).
+EMAIL_LABELS = (*family("email"), "Work email")
+EMAIL_CSS = "input[type=email], input[autocomplete~=username i], input[autocomplete~=email i]"
+PASSWORD_LABELS = family("password")
+PASSWORD_CSS = "input[type=password], input[autocomplete~=current-password i]"
+CODE_LABELS = family("one-time code")
+CODE_CSS = "input[autocomplete~=one-time-code i], input[inputmode=numeric]"
+CONTINUE = family("continue")
+SIGN_IN = family("sign in")
+VERIFY = family("verify")
 ERROR_CSS = "[role=alert]"
 BAD_CODE = re.compile(r"invalid (authentication )?code|code (is )?(invalid|incorrect)|already (been )?used", re.I)
 
 
-def _any(*variants: str) -> tuple[str, ...]:
-    return tuple(r"^\s*" + r"\s+".join(map(re.escape, v.split())) + r"\s*:?\s*$" for v in variants)
-
-
 SCREENS = (
-    Screen("sso", headings=_any("Sign in with SSO"), controls=_any("Continue with SSO")),
-    Screen("code", headings=_any("Two-factor authentication"), fields=_any(*CODE_LABELS)),
-    Screen("password", fields=_any(*PASSWORD_LABELS), css=("input[type=password]",)),
-    Screen("email", fields=_any(*EMAIL_LABELS)),
+    Screen("sso", headings=(cue("Sign in with SSO", "Single sign-on", "Sign in with single sign-on"),),
+           controls=(cue("Continue with SSO", "Sign in with SSO"),)),
+    Screen("code", headings=(cue("Two-factor authentication", "Verify your identity", "Enter your one-time code",
+                                 "Multi-factor authentication"),),
+           fields=(field_cue(*CODE_LABELS),), css=(CODE_CSS,)),
+    Screen("password", fields=(field_cue(*PASSWORD_LABELS),), css=(PASSWORD_CSS,)),
+    Screen("email", fields=(field_cue(*EMAIL_LABELS),), css=(EMAIL_CSS,)),
 )
 SSO_ONLY = ("signs in only through its organization's single sign-on (SSO), which the robot cannot answer: give "
             "the robot a standalone HCP or Terraform Cloud account (no SSO), or use the personal access token "
@@ -115,15 +122,18 @@ class HcpSignIn:
 
     async def _act(self, step: str) -> None:
         if step == "email":
-            field = await find(self.page, WHERE, "email", "the email field", *text_field(*EMAIL_LABELS))
+            field = await find(self.page, WHERE, "email", "the email field",
+                               *text_field(*EMAIL_LABELS, signals=(EMAIL_CSS,)))
             await field.fill(self.identity.username)
             await (await find(self.page, WHERE, "email", "the 'Continue' button", *control(*CONTINUE))).click()
         elif step == "password":
-            field = await find(self.page, WHERE, "password", "the password field", *text_field(*PASSWORD_LABELS))
+            field = await find(self.page, WHERE, "password", "the password field",
+                               *text_field(*PASSWORD_LABELS, signals=(PASSWORD_CSS,)))
             await field.fill(self.identity.password.reveal())
             await (await find(self.page, WHERE, "password", "the 'Sign in' button", *control(*SIGN_IN))).click()
         elif step == "code":
             assert self.identity.totp is not None
-            field = await find(self.page, WHERE, "code", "the authentication code field", *text_field(*CODE_LABELS))
+            field = await find(self.page, WHERE, "code", "the one-time code field",
+                               *text_field(*CODE_LABELS, signals=(CODE_CSS,)))
             await field.fill((await self.identity.totp.fresh_code()).reveal())
             await (await find(self.page, WHERE, "code", "the 'Verify' button", *control(*VERIFY))).click()

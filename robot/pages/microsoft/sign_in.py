@@ -32,10 +32,14 @@ from ...identity import Identity
 from ...locate import (
     Screen,
     Where,
+    containing_cue,
     control,
     control_matching,
     css,
+    cue,
     error_texts,
+    family,
+    field_cue,
     find,
     next_screen,
     origin,
@@ -53,66 +57,66 @@ STEP_TIMEOUT_MS = 30_000
 MAX_STEPS = 16
 MAX_USED_CODE_RETRIES = 2
 
-# Words of each step and the ids public automation uses (real-systems.md s.5 and 7.2).
-EMAIL_LABELS = ("Enter your email, phone, or Skype.", "Enter your email, phone, or Skype",
-                "Email, phone, or Skype", "Email address, phone number or Skype", "Someone@example.com",
-                "Email or phone number", "Email, phone or Skype")
-EMAIL_CSS = "input[name=loginfmt], #i0116, #usernameEntry"
-PASSWORD_LABELS = ("Password", "Enter password", "Enter the password")
-PASSWORD_CSS = "input[name=passwd], #i0118, [data-testid=passwordEntry]"
-NEXT_NAMES = ("Next",)
-SIGN_IN_NAMES = ("Sign in", "Next")
+# Each step by the signals it gives browsers first (input types, `autocomplete` tokens), then by the ids public
+# automation uses (real-systems.md s.5 and 7.2), then by its words, read by meaning (robot/locate/words.py).
+EMAIL_LABELS = family("email")
+EMAIL_CSS = ("input[name=loginfmt], #i0116, #usernameEntry, input[type=email], input[autocomplete~=username i], "
+             "input[autocomplete~=email i]")
+PASSWORD_LABELS = family("password")
+PASSWORD_CSS = "input[type=password], input[name=passwd], #i0118, [data-testid=passwordEntry]"
+NEXT_NAMES = family("continue")
+SIGN_IN_NAMES = family("sign in")
 PRIMARY_CSS = "#idSIButton9, button[data-testid=primaryButton]"
-ANOTHER_WAY_NAMES = ("Other ways to sign in", "Sign in another way",
-                     "I can't use my Microsoft Authenticator app right now",
-                     "I can’t use my Microsoft Authenticator app right now")
+ANOTHER_WAY_NAMES = family("another way")
 ANOTHER_WAY_CSS = "#signInAnotherWay"
-USE_PASSWORD_NAMES = ("Use your password", "Use my password", "Password")
-OTP_METHOD_NAMES = ("Use a verification code", "Use a verification code from my mobile app")
+USE_PASSWORD_NAMES = family("use password")
+OTP_METHOD_NAMES = family("use code")
 OTP_METHOD_CSS = '[data-value="PhoneAppOTP"]'
-CODE_LABELS = ("Code", "Enter code", "Enter the code")
-CODE_CSS = "input[name=otc], #idTxtBx_SAOTCC_OTC"
-VERIFY_NAMES = ("Verify",)
+CODE_LABELS = family("one-time code")
+CODE_CSS = "input[autocomplete~=one-time-code i], input[name=otc], #idTxtBx_SAOTCC_OTC"
+VERIFY_NAMES = family("verify")
 VERIFY_CSS = "#idSubmit_SAOTCC_Continue"
-YES_NAMES = ("Yes",)
-USE_ANOTHER_ACCOUNT = ("Use another account",)
+YES_NAMES = ("Yes", "Stay signed in")
+USE_ANOTHER_ACCOUNT = ("Use another account", "Sign in with another account", "Add another account")
 # a registration nudge's way past, while it is optional ("Skip for now (14 days until this is required)")
-SKIP = r"^\s*(not now|skip for now\b.*|ask later|skip setup|maybe later|remind me later|cancel)\s*$"
+SKIP_NAMES = family("skip")
+SKIP = cue(*SKIP_NAMES) + "|" + r"^\s*skip for now\b.*$"
 ERROR_CSS = ("#usernameError, #passwordError, #idSpan_SAOTCC_Error_OTC, #idTD_Error, .alert-error, "
              "[role=alert]")
 USED_CODE = re.compile(r"already (been )?used", re.IGNORECASE)
 
 
-def _any(*variants: str) -> tuple[str, ...]:
-    """Regular expressions matching any of the words exactly (case, spacing, a final stop relaxed)."""
-    return tuple(r"^\s*" + r"\s+".join(map(re.escape, v.split())) + r"\s*[.!?]?$" for v in variants)
-
-
 # The known steps, dead ends first, then most specific first: a later step's page may still hold an
-# earlier step's words (hidden or off-screen ones are never read).
+# earlier step's words (hidden or off-screen ones are never read). A page asking for a password is the
+# password step whatever its title; a page about a passkey, a security key or Windows Hello is left by the way
+# it offers towards a password or a code.
 SCREENS = (
-    Screen("blocked", headings=_any("You cannot access this right now", "Your sign-in was blocked",
-                                    "You can't get there from here")),
-    Screen("locked", headings=_any("Your account has been locked", "Your account is locked"),
+    Screen("blocked", headings=(cue("You cannot access this right now", "Your sign-in was blocked",
+                                    "You can't get there from here", "Access blocked", "Sign-in blocked"),)),
+    Screen("locked", headings=(cue("Your account has been locked", "Your account is locked", "Account locked"),),
            texts=(r"temporarily locked to prevent unauthorized use",)),
-    Screen("captcha", headings=_any("Enter the characters you see", "Please solve the puzzle"),
-           texts=(r"make sure you('|’)re not a robot",)),
-    Screen("setup", headings=_any("Set up your account", "Keep your account secure")),
-    Screen("kmsi", headings=_any("Stay signed in?"), css=("#KmsiDescription",)),
-    Screen("nudge", headings=_any("Improve your sign-ins", "Let's keep your account secure",
-                                  "Let’s keep your account secure", "More information required",
-                                  "Protect your account", "Set up a passkey"),
-           controls=(SKIP.replace("|cancel", ""),)),
-    Screen("code", fields=(*_any(*CODE_LABELS), "^otc$"), css=(CODE_CSS,)),
-    Screen("password", fields=(*_any(*PASSWORD_LABELS), "^passwd$"), css=(PASSWORD_CSS,)),
-    Screen("methods", headings=_any("Other ways to sign in", "Choose a way to sign in", "Verify your identity"),
-           controls=_any(*OTP_METHOD_NAMES), css=(OTP_METHOD_CSS,)),
-    Screen("passkey", headings=_any("Use your passkey", "Sign in with a passkey", "Get a code to sign in"),
+    Screen("captcha", headings=(cue("Enter the characters you see", "Please solve the puzzle",
+                                    "Solve the puzzle"),),
+           texts=(r"make sure you('|’)re not a robot",), css=("input[name=captcha]",)),
+    Screen("kmsi", headings=(cue("Stay signed in?", "Stay signed in"),), css=("#KmsiDescription",)),
+    Screen("nudge", headings=(cue("Improve your sign-ins", "Let's keep your account secure",
+                                  "More information required", "Protect your account", "Set up a passkey",
+                                  "Secure your account", "Add a passkey"),),
+           controls=(SKIP,)),
+    # after the nudge: "Let's keep your account secure" (optional) holds "Keep your account secure" (mandatory)
+    Screen("setup", headings=(cue("Set up your account", "Keep your account secure"),)),
+    Screen("code", fields=(field_cue(*CODE_LABELS), "^otc$"), css=(CODE_CSS,)),
+    Screen("password", fields=(field_cue(*PASSWORD_LABELS), "^passwd$"), css=(PASSWORD_CSS,)),
+    Screen("methods", headings=(cue("Other ways to sign in", "Choose a way to sign in", "Verify your identity",
+                                    "Choose how to sign in", "Choose a sign-in method"),),
+           controls=(cue(*OTP_METHOD_NAMES),), css=(OTP_METHOD_CSS,)),
+    Screen("passkey", headings=(containing_cue(*family("passkey"), "Get a code to sign in"),),
            texts=(r"face, fingerprint, PIN or security key",)),
-    Screen("push", headings=_any("Approve sign in request", "Approve sign-in request"),
-           controls=_any(*ANOTHER_WAY_NAMES[1:]), css=(ANOTHER_WAY_CSS,)),
-    Screen("email", fields=(*_any(*EMAIL_LABELS), "^loginfmt$", "^usernameEntry$"), css=(EMAIL_CSS,)),
-    Screen("pick", headings=_any("Pick an account")),
+    Screen("push", headings=(cue("Approve sign in request", "Approve the request", "Check your Authenticator app",
+                                 "Open your Authenticator app"),),
+           controls=(cue(*ANOTHER_WAY_NAMES[1:]),), css=(ANOTHER_WAY_CSS,)),
+    Screen("email", fields=(field_cue(*EMAIL_LABELS), "^loginfmt$", "^usernameEntry$"), css=(EMAIL_CSS,)),
+    Screen("pick", headings=(cue("Pick an account", "Choose an account"),)),
 )
 WHAT = {"email": "account", "password": "account or password", "code": "verification code"}
 DEAD_ENDS = {
@@ -207,7 +211,7 @@ class MicrosoftSignIn:
         await button.click()
 
     async def _fill(self, step: str, labels: tuple[str, ...], selector: str, value: str) -> None:
-        field = await find(self.page, WHERE, step, f"the {step} field", *text_field(*labels), css(selector))
+        field = await find(self.page, WHERE, step, f"the {step} field", *text_field(*labels, signals=(selector,)))
         await field.fill(value)
 
     async def _act(self, step: str) -> None:
@@ -221,7 +225,12 @@ class MicrosoftSignIn:
             await self._click("password", SIGN_IN_NAMES, PRIMARY_CSS)
             self.password_sent = True
         elif step in ("passkey", "push"):
-            await self._click("another way", ANOTHER_WAY_NAMES, ANOTHER_WAY_CSS)
+            towards = await present(self.page, *control(*(OTP_METHOD_NAMES if self.password_sent
+                                                          else USE_PASSWORD_NAMES)))
+            if towards is not None:  # the page offers the way on itself
+                await towards.click()
+            else:
+                await self._click("another way", ANOTHER_WAY_NAMES, ANOTHER_WAY_CSS)
         elif step == "methods":
             use_password = None if self.password_sent else await present(self.page, *control(*USE_PASSWORD_NAMES))
             if use_password is not None:

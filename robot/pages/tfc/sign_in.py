@@ -17,7 +17,10 @@ from ...locate import (
     Where,
     control,
     css,
+    cue,
     drift,
+    family,
+    field_cue,
     find,
     next_screen,
     origin,
@@ -33,16 +36,16 @@ SITE = "Terraform Cloud"
 WHERE = Where(SITE, "sign-in")
 SIGN_IN_PATH = "/session"
 SIGN_IN_PATHS = ("/session", "/login", "/sso/sign-in")  # and everything under them
-USERNAME_LABELS = ("Username or email", "Username or Email", "Email or username", "Username", "Email",
-                   "Email address")
-PASSWORD_LABELS = ("Password",)
-SIGN_IN_BUTTONS = ("Sign in", "Sign In", "Log in", "Log In")
-CODE_LABELS = ("Authentication code", "Authentication Code", "Two-factor authentication code",
-               "Two-factor code", "Verification code", "Code")
-VERIFY_BUTTONS = ("Verify", "Verify code", "Submit", "Continue", "Sign in")
-USERNAME_CSS = 'input[name="user[login]"], input[autocomplete="username"], input[name="username"]'
-PASSWORD_CSS = 'input[type="password"]'
-CODE_CSS = 'input[name="code"], input[autocomplete="one-time-code"], input[name="otp"]'
+# fields by their browser signals (input types, `autocomplete` tokens) first, then by their words by meaning
+USERNAME_LABELS = family("email")
+PASSWORD_LABELS = family("password")
+SIGN_IN_BUTTONS = family("sign in")
+CODE_LABELS = family("one-time code")
+VERIFY_BUTTONS = family("verify")
+USERNAME_CSS = ('input[name="user[login]"], input[autocomplete~=username i], input[autocomplete~=email i], '
+                'input[name="username"], input[type=email]')
+PASSWORD_CSS = 'input[type="password"], input[autocomplete~=current-password i]'
+CODE_CSS = 'input[autocomplete~=one-time-code i], input[name="code"], input[name="otp"]'
 ERROR_CSS = '.flash.alert, .flash-error, .alert-error, .alert-danger'
 NAVIGATION_TIMEOUT_MS = 30_000
 HCP_BUTTONS = ("Continue with HCP account", "Continue with HCP", "Sign in with HCP", "Log in with HCP")
@@ -50,9 +53,10 @@ LINKED = r"linked to an HCP account"
 # what each sign-in page shows, most specific first
 SCREENS = (
     Screen("linked", texts=(LINKED,)),
-    Screen("code", fields=tuple(rf"^\s*{re.escape(v)}\s*:?\s*$" for v in CODE_LABELS), css=(CODE_CSS,)),
-    Screen("password", fields=tuple(rf"^\s*{re.escape(v)}\s*:?\s*$" for v in USERNAME_LABELS), css=(USERNAME_CSS,)),
-    Screen("hcp_only", controls=tuple(rf"^\s*{re.escape(v)}\s*$" for v in HCP_BUTTONS)),
+    Screen("code", fields=(field_cue(*CODE_LABELS),), css=(CODE_CSS,)),
+    Screen("password", fields=(field_cue(*USERNAME_LABELS), field_cue(*PASSWORD_LABELS)),
+           css=(USERNAME_CSS, PASSWORD_CSS)),
+    Screen("hcp_only", controls=(cue(*HCP_BUTTONS),)),
 )
 
 
@@ -101,11 +105,11 @@ class TfcSignIn:
                 # at once (it expired), and signing in again is right, a few times at most.
                 if passwords_sent and (await present(self.page, role_alert(), css(ERROR_CSS)) or passwords_sent >= 3):
                     raise SignInRefused(await self._refusal("the user name or password was refused"))
-                username = await find(self.page, WHERE, "sign in", "user name field", *text_field(*USERNAME_LABELS),
-                                      css(USERNAME_CSS))
+                username = await find(self.page, WHERE, "sign in", "user name field",
+                                      *text_field(*USERNAME_LABELS, signals=(USERNAME_CSS,)))
                 await username.fill(self.identity.username)
                 password = await find(self.page, WHERE, "password", "password field",
-                                      *text_field(*PASSWORD_LABELS), css(PASSWORD_CSS))
+                                      *text_field(*PASSWORD_LABELS, signals=(PASSWORD_CSS,)))
                 await password.fill(self.identity.password.reveal())
                 await self._submit("sign in", SIGN_IN_BUTTONS)
                 self.identity.steps.append("tfc password")
@@ -119,8 +123,8 @@ class TfcSignIn:
                     raise SignInRefused(await self._refusal("the two-factor code was refused"))
                 if codes_sent == 1:
                     self.identity.totp.mark_current_used()
-                code = await find(self.page, WHERE, "two-factor code", "authentication code field",
-                                  *text_field(*CODE_LABELS), css(CODE_CSS))
+                code = await find(self.page, WHERE, "two-factor code", "one-time code field",
+                                  *text_field(*CODE_LABELS, signals=(CODE_CSS,)))
                 fresh = await self.identity.totp.fresh_code()
                 await code.fill(fresh.reveal())
                 await self._submit("two-factor code", VERIFY_BUTTONS)
