@@ -7,6 +7,7 @@ import jinja2
 from aiohttp import web
 
 from .markup import Markup, pick
+from .wording import word
 
 TEMPLATES = Path(__file__).parent / "templates"
 WORLD = web.AppKey("world", object)
@@ -22,8 +23,9 @@ def render(request: web.Request, template: str, status: int = 200, headers=None,
     markup the options choose for this page (`mk`, see markup.py)."""
     world = world_of(request)
     mk = Markup(pick(world.options.markup, world.options.seed, request.path))
+    wording = world.options.wording
     html = _env.get_template(template).render(delay=world.render_delay(), request=request, world=world, mk=mk,
-                                              **context)
+                                              w=lambda plain: word(wording, plain), **context)
     return web.Response(text=html, status=status, content_type="text/html", headers=headers)
 
 

@@ -53,6 +53,7 @@ from .entra_state import (
     Application,
 )
 from .markup import MARKUPS, Markup, pick
+from .wording import word
 
 COOKIE = "EntraPortalSession"
 SITE = "entra"
@@ -408,7 +409,8 @@ async def blade(request: web.Request) -> web.Response:
     mk = Markup(name if name in MARKUPS else pick(world.options.markup, world.options.seed, "/"))
     kind, params = parse_route(q.get("route", ""))
     context: dict = {"mk": mk, "world": world, "kind": kind, "tenant": TENANT_NAME, "tenant_domain": TENANT_DOMAIN,
-                     "nav": NAV, "words": MESSAGES, "confirm": CONFIRMATIONS, "user": user, "route": q.get("route", "")}
+                     "nav": NAV, "words": MESSAGES, "confirm": CONFIRMATIONS, "user": user, "route": q.get("route", ""),
+                     "w": lambda plain: word(world.options.wording, plain)}
     title = TITLE
     if kind == "apps":
         tab = q.get("tab", "all") if q.get("tab") in ("all", "owned", "deleted") else "all"

@@ -34,6 +34,7 @@ from .hcp_state import HcpState
 from .markup import check as check_markup
 from .tfc_state import TfcState
 from .tfc_workspaces import WorkspacesState
+from .wording import check as check_wording
 
 # SandboxOptions.sign_in: how a live sign-in goes today (late 2026), each name a behaviour (ms_flow.py, hcp.py)
 SIGN_IN = ms_flow.SWITCHES + hcp_state.SWITCHES
@@ -96,12 +97,16 @@ class SandboxOptions:
     # check the same on any day (its clock reads noon UTC of that day at start and runs on from there)
     today: dt.date | None = None
     reading: AbstractSet[str] = frozenset()  # names in READING
+    # the words of the sign-in pages and of the pages the robot reads values from (wording.py): "plain",
+    # "reworded" (the same meanings in other words) or "signals" (sign-in fields known only by their signals)
+    wording: str = "plain"
 
     def __post_init__(self):
         if self.today is not None and not (isinstance(self.today, dt.date) and not isinstance(self.today, dt.datetime)):
             raise ValueError(f"today must be a date (YYYY-MM-DD); got {self.today!r}")
         self.faults = FaultPlan.coerce(self.faults)
         check_markup(self.markup)
+        check_wording(self.wording)
         self.sign_in = check_sign_in(self.sign_in)
         self.entra = check_names("entra", self.entra, entra_state.SWITCHES)
         self.reading = check_names("reading", self.reading, READING)

@@ -1,6 +1,8 @@
 """The robot on markup it has never seen: the sandbox's three renderings of every page (same words,
 other HTML, hidden copies and traps), each on both Terraform Cloud UI generations and both routes, the
-rotation, and the check suite. Every variant is met at least once; no test runs every variant."""
+rotation, and the check suite, some in other words too (the sandbox's wordings: the same meanings
+reworded, or sign-in fields known only by their signals). Every variant is met at least once; no test runs
+every variant."""
 from __future__ import annotations
 
 import subprocess
@@ -22,8 +24,8 @@ ADO_ORG = "contoso-sandbox"
 TASKS = [OrgTask("example-org-1"), OrgTask("example-org-2", route="pat", azure_devops_organization=ADO_ORG)]
 
 
-def sandbox(markup: str, ui: str) -> Sandbox:
-    return Sandbox(SandboxOptions(markup=markup, tfc_ui=ui, render_delay_ms=(20, 80)))
+def sandbox(markup: str, ui: str, wording: str = "plain") -> Sandbox:
+    return Sandbox(SandboxOptions(markup=markup, tfc_ui=ui, wording=wording, render_delay_ms=(20, 80)))
 
 
 def state(sb: Sandbox) -> tuple[int, int, int]:
@@ -34,10 +36,11 @@ def state(sb: Sandbox) -> tuple[int, int, int]:
     return apps, clients, len([p for p in azure.pats.values() if p.status(azure.clock()) == "Active"])
 
 
-@pytest.mark.parametrize("markup, ui", [("tables", "seed"), ("tables", "wizard"), ("cards", "seed"),
-                                        ("cards", "wizard"), ("mixed", "wizard")])
-def test_both_routes_and_a_rerun(markup, ui, tmp_path):
-    with sandbox(markup, ui) as sb:
+@pytest.mark.parametrize("markup, ui, wording", [("tables", "seed", "plain"), ("tables", "wizard", "reworded"),
+                                                 ("cards", "seed", "signals"), ("cards", "wizard", "plain"),
+                                                 ("mixed", "wizard", "signals")])
+def test_both_routes_and_a_rerun(markup, ui, wording, tmp_path):
+    with sandbox(markup, ui, wording) as sb:
         results = run_robot(sb.env(), tmp_path / "first", TASKS, workers=2)  # step shots and docs images too
         assert [r.status for r in results] == ["connected", "connected"], [r.error for r in results]
         assert all(r.verified for r in results)
@@ -50,9 +53,9 @@ def test_both_routes_and_a_rerun(markup, ui, tmp_path):
         assert state(sb) == (1, 2, 1)  # nothing made twice
 
 
-@pytest.mark.parametrize("markup", ["tables", "cards"])
-def test_rotation(markup, tmp_path):
-    with sandbox(markup, "wizard" if markup == "cards" else "seed") as sb:
+@pytest.mark.parametrize("markup, wording", [("tables", "plain"), ("cards", "reworded")])
+def test_rotation(markup, wording, tmp_path):
+    with sandbox(markup, "wizard" if markup == "cards" else "seed", wording) as sb:
         [first] = run_robot(sb.env(), tmp_path / "provision", TASKS[:1], step_screenshots=False, doc_images=False)
         assert first.status == "connected", first.error
         [app] = sb.world.azure.apps_named("Terraform Cloud (example-org-1)")
@@ -63,10 +66,12 @@ def test_rotation(markup, tmp_path):
         assert_rotated(sb, "example-org-1", old.id, old.value, result.expires)
 
 
-@pytest.mark.parametrize("markup, ui", [("tables", "wizard"), ("cards", "seed"), ("mixed", "seed")])
-def test_check_suite(markup, ui, tmp_path):
+@pytest.mark.parametrize("markup, ui, wording", [("tables", "wizard", "reworded"), ("cards", "seed", "plain"),
+                                                 ("mixed", "seed", "reworded")])
+def test_check_suite(markup, ui, wording, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "robot", "check", "--sandbox", "--markup", markup, "--tfc-ui", ui,
-                           "--output", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+                           "--wording", wording, "--output", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
     assert suite.get("failures") == "0" and suite.get("errors") == "0"

@@ -1,6 +1,8 @@
 """Sign-in as the live sites do it in late 2026 (real-systems.md 7.2, 7.3): every sandbox sign-in behaviour
-alone and some combined, on both Terraform Cloud UI generations, with what the sites saw counted on
-their side; dead ends are one final line naming what to change, never retried."""
+alone and some combined, on both Terraform Cloud UI generations and in every wording of the sign-in pages
+(the same meanings in other words; `signals`: fields known only by their autocomplete tokens and types, on
+the markup without the well-known ids), with what the sites saw counted on their side; dead ends are one
+final line naming what to change, never retried."""
 from __future__ import annotations
 
 import time
@@ -23,13 +25,15 @@ def connect(sb: Sandbox, tmp_path, **options):
     return result
 
 
-# each behaviour alone, the UI generations alternating; the interstitial the site showed, by its name
-@pytest.mark.parametrize("behaviour, ui, shown", [
-    ("passkey", "seed", "passkey"), ("pick", "wizard", "pick"), ("nudge-a", "seed", "nudge-a"),
-    ("nudge-b", "wizard", "nudge-b"), ("nudge-c", "seed", "nudge-c"), ("personal", "wizard", "get-code"),
+# each behaviour alone, the UI generations and wordings alternating; the interstitial the site showed, by its name
+@pytest.mark.parametrize("behaviour, ui, wording, shown", [
+    ("passkey", "seed", "reworded", "passkey"), ("pick", "wizard", "signals", "pick"),
+    ("nudge-a", "seed", "plain", "nudge-a"), ("nudge-b", "wizard", "reworded", "nudge-b"),
+    ("nudge-c", "seed", "signals", "nudge-c"), ("personal", "wizard", "plain", "get-code"),
 ])
-def test_microsoft_behaviour(behaviour, ui, shown, tmp_path):
-    with sandbox(behaviour, ui=ui) as sb:
+def test_microsoft_behaviour(behaviour, ui, wording, shown, tmp_path):
+    markup = "cards" if wording == "signals" else "plain"  # cards: no well-known ids either
+    with sandbox(behaviour, ui=ui, wording=wording, markup=markup) as sb:
         result = connect(sb, tmp_path)
         assert result.status == "connected", result.error
         assert sb.world.sign_ins["microsoft"] == 1  # one interactive sign-in, as the site counted it
@@ -37,20 +41,22 @@ def test_microsoft_behaviour(behaviour, ui, shown, tmp_path):
         assert not sb.world.sign_in_traps  # never a control the robot must not use
 
 
-@pytest.mark.parametrize("behaviours, ui", [(("pick", "passkey", "nudge"), "wizard"),
-                                            (("personal", "nudge"), "seed"),
-                                            (("hcp", "passkey", "nudge"), "wizard")])
-def test_combined(behaviours, ui, tmp_path):
-    with sandbox(*behaviours, ui=ui) as sb:
+@pytest.mark.parametrize("behaviours, ui, wording", [(("pick", "passkey", "nudge"), "wizard", "reworded"),
+                                                     (("personal", "nudge"), "seed", "plain"),
+                                                     (("hcp", "passkey", "nudge"), "wizard", "signals")])
+def test_combined(behaviours, ui, wording, tmp_path):
+    with sandbox(*behaviours, ui=ui, wording=wording, markup="cards" if wording == "signals" else "plain") as sb:
         result = connect(sb, tmp_path)
         assert result.status == "connected", result.error
         assert sb.world.sign_ins["microsoft"] == 1 and sb.world.sign_ins["tfc"] == 1
         assert not sb.world.sign_in_traps
 
 
-@pytest.mark.parametrize("ui", ["seed", "wizard"])
-def test_hcp_linked_account(ui, tmp_path):
-    with sandbox("hcp", ui=ui) as sb:
+@pytest.mark.parametrize("ui, wording", [("seed", "reworded"), ("wizard", "signals")])
+def test_hcp_linked_account(ui, wording, tmp_path):
+    """HCP's hosted login in other words: "One-time code" (reworded), or words the robot has never seen, its
+    fields known only by their autocomplete tokens and types (signals)."""
+    with sandbox("hcp", ui=ui, wording=wording) as sb:
         result = connect(sb, tmp_path)
         assert result.status == "connected", result.error
         assert sb.world.sign_ins["hcp"] == 1 and sb.world.sign_ins["tfc"] == 1
@@ -66,14 +72,14 @@ def test_a_stale_hcp_session_signs_in_again_once(tmp_path):
         assert sb.world.sign_ins["hcp"] == 2  # signed in again once, through HCP
 
 
-@pytest.mark.parametrize("behaviour, words", [
-    ("blocked", "Conditional Access blocks this sign-in"),
-    ("locked", "the account is locked"),
-    ("captcha", "Microsoft asks to solve a CAPTCHA"),
-    ("mandatory-registration", "Microsoft requires the account to register security info now"),
+@pytest.mark.parametrize("behaviour, wording, words", [
+    ("blocked", "reworded", "Conditional Access blocks this sign-in"),
+    ("locked", "plain", "the account is locked"),
+    ("captcha", "signals", "Microsoft asks to solve a CAPTCHA"),
+    ("mandatory-registration", "reworded", "Microsoft requires the account to register security info now"),
 ])
-def test_microsoft_dead_end(behaviour, words, tmp_path):
-    with sandbox(behaviour) as sb:
+def test_microsoft_dead_end(behaviour, wording, words, tmp_path):
+    with sandbox(behaviour, wording=wording) as sb:
         started = time.monotonic()
         result = connect(sb, tmp_path, attempts=3)
         assert result.status == "failed" and result.error_kind == "final"

@@ -39,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox-markup", default="plain", choices=("plain", "tables", "cards", "mixed"),
                     help="how the sandbox builds its pages (same words, other HTML)")
     group.addoption("--sandbox-drift", action="append", default=[], help="turn on a sandbox drift switch")
+    group.addoption("--sandbox-wording", default="plain", choices=("plain", "reworded", "signals"),
+                    help="the words of the sandbox's sign-in pages and value pages (same meanings, other words)")
     group.addoption("--sandbox-today", default=None, type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                     help="the sandbox's (and the robot's) day: dates shown are the same on any day")
     group.addoption("--element-timeout", type=float, default=15_000,
@@ -70,7 +72,8 @@ def sites(pytestconfig: pytest.Config) -> Iterator[Sites]:
     drift = {d for value in pytestconfig.getoption("--sandbox-drift") for d in value.split(",") if d}
     options = SandboxOptions(drift=drift, tfc_ui=pytestconfig.getoption("--tfc-ui"),
                              markup=pytestconfig.getoption("--sandbox-markup"),
-                             today=pytestconfig.getoption("--sandbox-today"))
+                             today=pytestconfig.getoption("--sandbox-today"),
+                             wording=pytestconfig.getoption("--sandbox-wording"))
     # not tmp_path_factory: a check run inside another pytest run must not prune that run's folders
     with tempfile.TemporaryDirectory(prefix="vcs-robot-check-") as state_dir, Sandbox(options) as sandbox:
         settings = load_settings(environ=sandbox.env(), env_file=None, overrides={"state_dir": Path(state_dir)})

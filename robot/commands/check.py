@@ -72,7 +72,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     for word in args.scrub:
         result += ["--scrub", word]
     if not args.live:
-        result += ["--tfc-ui", args.tfc_ui, "--sandbox-markup", args.markup]
+        result += ["--tfc-ui", args.tfc_ui, "--sandbox-markup", args.markup, "--sandbox-wording", args.wording]
         if day_of(args):
             result += ["--sandbox-today", args.today]
     elif args.today:

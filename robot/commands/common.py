@@ -56,13 +56,14 @@ def fault_plan(faults_file: str | None, flags: list[str]) -> FaultPlan:
 def sandbox_options(args: argparse.Namespace, orgs: tuple[str, ...] = ()) -> SandboxOptions | None:
     """The sandbox the command's options describe (None: the live sites); `orgs` exist in it."""
     if not args.sandbox:
-        if args.today or args.reading:
-            raise BadInput("--today and --reading need --sandbox (on the live sites the day and pages are theirs)")
+        if args.today or args.reading or args.wording != "plain":
+            raise BadInput("--today, --reading and --wording need --sandbox (on the live sites the day and the pages "
+                           "are theirs)")
         return None
     try:
         options = SandboxOptions(registration_closed=args.registration_closed, tfc_ui=args.tfc_ui, markup=args.markup,
                                  sign_in=frozenset(args.sign_in), faults=fault_plan(args.faults, args.fault),
-                                 today=day_of(args), reading=frozenset(args.reading))
+                                 today=day_of(args), reading=frozenset(args.reading), wording=args.wording)
     except ValueError as e:
         raise BadInput(f"--{str(e).split()[0].replace('_', '-')}: {e}") from None
     if orgs:

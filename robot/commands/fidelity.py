@@ -58,7 +58,7 @@ def record_sandbox(recorded: fidelity.Recording, out: Path, args: argparse.Names
     folder = out / "sandbox"
     fidelity.clear(folder)  # an earlier run's pages must not pass for this one's
     argv = ["check", "--sandbox", "--record", str(folder), "--output", str(out / "check"), "--markup", args.markup,
-            "--element-timeout", str(args.element_timeout)]
+            "--wording", args.wording, "--element-timeout", str(args.element_timeout)]
     if recorded.index.get("generation") in ("seed", "wizard"):
         argv += ["--tfc-ui", recorded.index["generation"]]
     if recorded.index.get("read_only"):

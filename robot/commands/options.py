@@ -60,6 +60,9 @@ def sign_in_option(p: argparse.ArgumentParser) -> None:
 def markup_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--markup", choices=["plain", "tables", "cards", "mixed"], default="plain",
                    help="with --sandbox: how its pages are built (same words, other HTML; mixed: per page, seeded)")
+    p.add_argument("--wording", choices=["plain", "reworded", "signals"], default="plain",
+                   help="with --sandbox: the words of its sign-in pages and of the pages values are read from (the "
+                        "same meanings in other words; signals: sign-in fields known only by autocomplete and type)")
 
 
 def fault_options(p: argparse.ArgumentParser) -> None:

@@ -36,7 +36,7 @@ def serve(args: argparse.Namespace) -> int:
                                      sign_in=frozenset(args.sign_in),
                                      registration_closed=args.registration_closed,
                                      faults=fault_plan(args.faults, args.fault), today=day_of(args),
-                                     reading=frozenset(args.reading))
+                                     reading=frozenset(args.reading), wording=args.wording)
     ports = {key: args.port + i for i, key in enumerate(SITES)} if args.port else None
     with Sandbox(sandbox_options, ports=ports) as sandbox:
         env = sandbox.env()

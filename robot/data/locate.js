@@ -147,9 +147,21 @@ function nextOutside(walker, from, container) {
 }
 
 // {el, value}: the element showing the value next to a label (any of `labels`), and its text.
+// A label's words, or them with one word of context before or after ("Your app's App ID"), a last resort.
+function aroundLabel(text, wanted) {
+  const words = labelWords(text);
+  return wanted.some(w => words.startsWith(w + ' ') && words.split(' ').length === w.split(' ').length + 1
+                       || words.endsWith(' ' + w) && words.split(' ').length === w.split(' ').length + 1);
+}
+
+// The value next to a label by its words; when none is, by its words with one word of context around them.
 function findValue(root, labels) {
   const wanted = labels.map(labelWords);
-  const is = text => wanted.includes(labelWords(text));
+  return valueOfLabel(root, text => wanted.includes(labelWords(text)))
+    ?? valueOfLabel(root, text => aroundLabel(text, wanted));
+}
+
+function valueOfLabel(root, is) {
   const any = (selector, test, element) => {
     for (const el of within(root, selector)) {
       if (!shown(el) || !test(el)) continue;

@@ -39,6 +39,7 @@ from .candidates import (
 from .finding import (
     checkboxes_to_set,
     choose_option,
+    click_or_enter,
     drift,
     find,
     find_each,
@@ -81,6 +82,7 @@ from .words import (
 )
 
 __all__ = [
+    "click_or_enter",
     "Candidate", "control", "control_matching", "css", "having", "inside", "label", "Role", "role", "role_alert",
     "role_matching", "Scope", "text", "text_field", "text_matching", "visible_label", "Where", "checkboxes_to_set",
     "choose_option", "drift", "find", "find_each", "first_of", "nearest_words", "present", "shown_now",

@@ -110,7 +110,7 @@ def css(selector: str) -> Candidate:
 def text_field(*variants: str, signals: tuple[str, ...] = ()) -> tuple[Candidate, ...]:
     """A text field by what names it: the signals it gives browsers and password managers first (CSS of its
     `autocomplete` token or input type: `signals`), then its label (`for`, wrapping, aria-labelledby or
-    aria-label) or only a placeholder, by meaning; last, with a word or two of context around them."""
+    aria-label) or only a placeholder, by meaning; last, with a word of context around them."""
     exact, around = field_names(*variants), field_phrase(*variants)
     words = "|".join(variants)
     return (*(css(s) for s in signals), label(*variants),
@@ -123,7 +123,7 @@ def text_field(*variants: str, signals: tuple[str, ...] = ()) -> tuple[Candidate
 
 
 def control(*variants: str) -> tuple[Candidate, ...]:
-    """Something to click named by its words: a button, or a link styled as one; last, with a word or two of
+    """Something to click named by its words: a button, or a link styled as one; last, with a word of
     context around them ("Sign in now")."""
     around, words = phrase(*variants), "|".join(variants)
     return (role("button", *variants), role("link", *variants),

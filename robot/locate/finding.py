@@ -173,6 +173,17 @@ async def shown_now(scope: Scope, *candidates: Candidate) -> Locator | None:
     return None
 
 
+async def click_or_enter(field: Locator, *candidates: Candidate) -> None:
+    """Clicks the first of `candidates` shown now (by their words alone: a word of context could be another
+    button's, "Having trouble? Sign in another way"); when none shows, presses Enter in `field`: the form is sent
+    as a person sends it, whatever its button says (hosted login pages word their buttons their own way)."""
+    button = await shown_now(page_of(field), *(c for c in candidates if not c.loose))
+    if button is None:
+        await field.press("Enter")
+    else:
+        await button.click()
+
+
 async def drift(scope: Scope, where: Where, step: str, element: str, tried: list[str], wanted: list[str],
                 ) -> DriftError:
     """The DriftError for an element not found (`tried`: how it was looked for; `wanted`: the words it

@@ -4,7 +4,7 @@ A person reads "Password", "password:", "Your password" and "Enter your password
 variant's words match in order whatever their case, the punctuation between and around them (a trailing
 colon, a final stop, a hyphen: "one-time code" is "one time code"), an apostrophe ("can’t" is "can't"), and
 articles or possessives ("a", "the", "your") before any word; `names` asks for the words alone, `phrase`
-also lets a word or two of context stand before or after them ("Sign in now"). Families (FAMILIES) are the
+also lets a word of context stand before or after them ("Sign in now"). Families (FAMILIES) are the
 words the sites use for one meaning, so a new wording from the family is read at once.
 
 The patterns are regular expressions that Python and the page's JavaScript read alike (ASCII classes, the
@@ -18,7 +18,8 @@ ARTICLES = ("a", "an", "the", "your", "my", "our", "this")
 _GAP = r"[\W_]*"  # what may stand between words: spaces, punctuation, nothing
 _ARTICLE = r"(?:(?:" + "|".join(ARTICLES) + r")[\W_]+)?"
 _WORD = r"[^\W_]+"
-CONTEXT_WORDS = 2  # words of context `phrase` lets stand before and after
+CONTEXT_WORDS = 1  # words of context `phrase` lets stand before and after (two would read "Having trouble? Sign
+# in another way" as "Sign in")
 
 # Families: one meaning, the words the live sites (and hosted login pages) use for it.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -37,7 +38,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "use password": ("Use your password", "Use password", "Sign in with a password", "Use my password",
                      "Enter password instead", "Password"),
     "use code": ("Use a verification code", "Use a verification code from my mobile app", "Use a code",
-                 "Enter a code", "Use an authenticator app code"),
+                 "Use a one-time code", "Enter a code", "Use an authenticator app code"),
     "skip": ("Not now", "Skip", "Skip for now", "Skip setup", "Ask later", "Ask me later", "Maybe later",
              "Remind me later", "Later", "No thanks"),
     "continue": ("Next", "Continue", "Submit"),
@@ -70,7 +71,7 @@ def names(*variants: str) -> re.Pattern:
 
 
 def phrase(*variants: str) -> re.Pattern:
-    """`names`, also with a word or two of context before or after ("Sign in now", "Enter the code")."""
+    """`names`, also with a word of context before or after ("Sign in now", "Enter the code")."""
     context = rf"(?:{_WORD}{_GAP}){{0,{CONTEXT_WORDS}}}"
     after = rf"(?:{_GAP}{_WORD}){{0,{CONTEXT_WORDS}}}"
     return re.compile(rf"^{_GAP}{context}(?:{_alternatives(variants)}){after}{_GAP}$", re.IGNORECASE)
@@ -82,7 +83,7 @@ def field_names(*variants: str) -> re.Pattern:
 
 
 def field_phrase(*variants: str) -> re.Pattern:
-    """`field_names` with a word or two of context ("Enter your one-time code")."""
+    """`field_names` with a word of context ("Enter your one-time code")."""
     context = rf"(?:{_WORD}{_GAP}){{0,{CONTEXT_WORDS}}}"
     after = rf"(?:{_GAP}{_WORD}){{0,{CONTEXT_WORDS}}}"
     return re.compile(rf"^{_GAP}{context}(?:{_alternatives(variants)}){after}{_MARKER}$", re.IGNORECASE)

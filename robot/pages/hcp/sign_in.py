@@ -17,6 +17,7 @@ from ...identity import Identity
 from ...locate import (
     Screen,
     Where,
+    click_or_enter,
     control,
     cue,
     error_texts,
@@ -125,15 +126,15 @@ class HcpSignIn:
             field = await find(self.page, WHERE, "email", "the email field",
                                *text_field(*EMAIL_LABELS, signals=(EMAIL_CSS,)))
             await field.fill(self.identity.username)
-            await (await find(self.page, WHERE, "email", "the 'Continue' button", *control(*CONTINUE))).click()
+            await click_or_enter(field, *control(*CONTINUE))
         elif step == "password":
             field = await find(self.page, WHERE, "password", "the password field",
                                *text_field(*PASSWORD_LABELS, signals=(PASSWORD_CSS,)))
             await field.fill(self.identity.password.reveal())
-            await (await find(self.page, WHERE, "password", "the 'Sign in' button", *control(*SIGN_IN))).click()
+            await click_or_enter(field, *control(*SIGN_IN))
         elif step == "code":
             assert self.identity.totp is not None
             field = await find(self.page, WHERE, "code", "the one-time code field",
                                *text_field(*CODE_LABELS, signals=(CODE_CSS,)))
             await field.fill((await self.identity.totp.fresh_code()).reveal())
-            await (await find(self.page, WHERE, "code", "the 'Verify' button", *control(*VERIFY))).click()
+            await click_or_enter(field, *control(*VERIFY))

@@ -32,6 +32,7 @@ from ...identity import Identity
 from ...locate import (
     Screen,
     Where,
+    click_or_enter,
     containing_cue,
     control,
     control_matching,
@@ -107,7 +108,7 @@ SCREENS = (
     Screen("setup", headings=(cue("Set up your account", "Keep your account secure"),)),
     Screen("code", fields=(field_cue(*CODE_LABELS), "^otc$"), css=(CODE_CSS,)),
     Screen("password", fields=(field_cue(*PASSWORD_LABELS), "^passwd$"), css=(PASSWORD_CSS,)),
-    Screen("methods", headings=(cue("Other ways to sign in", "Choose a way to sign in", "Verify your identity",
+    Screen("methods", headings=(cue(*ANOTHER_WAY_NAMES, "Choose a way to sign in", "Verify your identity",
                                     "Choose how to sign in", "Choose a sign-in method"),),
            controls=(cue(*OTP_METHOD_NAMES),), css=(OTP_METHOD_CSS,)),
     Screen("passkey", headings=(containing_cue(*family("passkey"), "Get a code to sign in"),),
@@ -210,19 +211,21 @@ class MicrosoftSignIn:
         button = await find(self.page, WHERE, step, f"the '{variants[0]}' button", *control(*variants), *extra)
         await button.click()
 
-    async def _fill(self, step: str, labels: tuple[str, ...], selector: str, value: str) -> None:
+    async def _fill(self, step: str, labels: tuple[str, ...], selector: str, value: str,
+                    buttons: tuple[str, ...], button_css: str) -> None:
+        """Fills the step's field and sends it with its button (Enter when no button's words are known)."""
         field = await find(self.page, WHERE, step, f"the {step} field", *text_field(*labels, signals=(selector,)))
         await field.fill(value)
+        await click_or_enter(field, css(button_css), *control(*buttons))
 
     async def _act(self, step: str) -> None:
         if step in DEAD_ENDS:
             raise SignInDeadEnd(f"Microsoft sign-in for {self.identity.username}: {DEAD_ENDS[step]}")
         if step == "email":
-            await self._fill("email", EMAIL_LABELS, EMAIL_CSS, self.identity.username)
-            await self._click("email", NEXT_NAMES, PRIMARY_CSS)
+            await self._fill("email", EMAIL_LABELS, EMAIL_CSS, self.identity.username, NEXT_NAMES, PRIMARY_CSS)
         elif step == "password":
-            await self._fill("password", PASSWORD_LABELS, PASSWORD_CSS, self.identity.password.reveal())
-            await self._click("password", SIGN_IN_NAMES, PRIMARY_CSS)
+            await self._fill("password", PASSWORD_LABELS, PASSWORD_CSS, self.identity.password.reveal(),
+                             SIGN_IN_NAMES, PRIMARY_CSS)
             self.password_sent = True
         elif step in ("passkey", "push"):
             towards = await present(self.page, *control(*(OTP_METHOD_NAMES if self.password_sent
@@ -242,8 +245,7 @@ class MicrosoftSignIn:
                 raise SignInRefused("Microsoft sign-in asks for a verification code, but no TOTP secret is set "
                                     "(AZURE_TOTP_SECRET)")
             code = await self.identity.totp.fresh_code()
-            await self._fill("code", CODE_LABELS, CODE_CSS, code.reveal())
-            await self._click("code", VERIFY_NAMES, VERIFY_CSS)
+            await self._fill("code", CODE_LABELS, CODE_CSS, code.reveal(), VERIFY_NAMES, VERIFY_CSS)
         elif step == "nudge":
             skip = await present(self.page, *control_matching(SKIP))
             if skip is None:

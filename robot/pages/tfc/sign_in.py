@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ...errors import SignInRefused
@@ -15,6 +15,7 @@ from ...identity import Identity
 from ...locate import (
     Screen,
     Where,
+    click_or_enter,
     control,
     css,
     cue,
@@ -111,7 +112,7 @@ class TfcSignIn:
                 password = await find(self.page, WHERE, "password", "password field",
                                       *text_field(*PASSWORD_LABELS, signals=(PASSWORD_CSS,)))
                 await password.fill(self.identity.password.reveal())
-                await self._submit("sign in", SIGN_IN_BUTTONS)
+                await self._submit(password, SIGN_IN_BUTTONS)
                 self.identity.steps.append("tfc password")
                 passwords_sent += 1
                 codes_sent = 0
@@ -127,7 +128,7 @@ class TfcSignIn:
                                   *text_field(*CODE_LABELS, signals=(CODE_CSS,)))
                 fresh = await self.identity.totp.fresh_code()
                 await code.fill(fresh.reveal())
-                await self._submit("two-factor code", VERIFY_BUTTONS)
+                await self._submit(code, VERIFY_BUTTONS)
                 self.identity.steps.append("tfc code")
                 codes_sent += 1
 
@@ -154,10 +155,10 @@ class TfcSignIn:
         await HcpSignIn(self.page, self.identity).sign_in()
         await self.page.wait_for_load_state("domcontentloaded")
 
-    async def _submit(self, step: str, buttons: tuple[str, ...]) -> None:
-        button = await find(self.page, WHERE, step, f'"{buttons[0]}" button', role("button", *buttons))
+    async def _submit(self, field: Locator, buttons: tuple[str, ...]) -> None:
+        """Sends the form with its button (exactly one of `buttons`, never "Continue with HCP account"), else Enter."""
         async with self.page.expect_navigation(wait_until="domcontentloaded", timeout=NAVIGATION_TIMEOUT_MS):
-            await button.click()
+            await click_or_enter(field, role("button", *buttons))
 
     async def _refusal(self, fallback: str) -> str:
         """The site's own message for a refusal (never contains what was typed), or `fallback`."""
