@@ -10,7 +10,6 @@ import asyncio
 import importlib
 import pkgutil
 
-import pytest
 from playwright.async_api import async_playwright
 
 import robot.pages
