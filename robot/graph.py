@@ -37,6 +37,10 @@ def odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# the permission grant policies that let users consent to the organization's own app (Microsoft Graph docs)
+USER_CONSENT_POLICIES = ("microsoft-user-default-legacy", "microsoft-user-default-recommended")
+
+
 class Graph:
     def __init__(self, settings: Settings):
         self.base = settings.graph_url.rstrip("/")
@@ -156,12 +160,15 @@ class Graph:
         await self.request("POST", f"/applications/{object_id}/removePassword", {"keyId": key_id})
 
     async def users_may_consent(self) -> bool:
-        """Whether users may consent to an unverified app themselves (else an administrator must)."""
+        """Whether users may consent to an unverified app themselves (else an administrator must): the legacy
+        policy ("Allow user consent for apps") or Microsoft's managed one ("Let Microsoft manage your consent
+        settings", the default of new tenants since 2026; where it asks an administrator after all, the consent
+        page says so)."""
         policy = await self.request("GET", "/policies/authorizationPolicy")
         if isinstance(policy.get("value"), list):  # some tenants answer a collection of one
             policy = policy["value"][0] if policy["value"] else {}
         assigned = policy.get("defaultUserRolePermissions", {}).get("permissionGrantPoliciesAssigned", [])
-        return any(p.endswith("microsoft-user-default-legacy") for p in assigned)
+        return any(p.endswith(USER_CONSENT_POLICIES) for p in assigned)
 
     async def grant_admin_consent(self, app_id: str, scopes: list[str]) -> None:
         """Admin consent for the whole tenant to the app's Azure DevOps `scopes` (an oauth2PermissionGrant)."""

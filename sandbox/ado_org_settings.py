@@ -30,6 +30,7 @@ from aiohttp import web
 from .ado_session import common_context, current_user, require_user
 from .common import render, world_of
 from .entra_state import OTHER_TENANT_NAME, TENANT_NAME
+from .wording import word
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _org_or_404(request: web.Request, user: str):
 
 def _context(request: web.Request, user: str, org, section: str) -> dict:
     return {"org": org.name, "org_path": f"/{quote(org.name)}/_settings", "nav": NAV, "current": section,
-            "words": WORDS, **common_context(request, user)}
+            "words": {key: word(world_of(request).options.wording, text) for key, text in WORDS.items()},
+            **common_context(request, user)}
 
 
 async def settings_root(request: web.Request) -> web.Response:

@@ -116,14 +116,17 @@ PLATFORMS = [("web", "Web"), ("spa", "Single-page application (SPA)"),
 EXPIRES = [("180", "Recommended: 180 days (6 months)"), ("90", "90 days (3 months)"),
            ("365", "365 days (12 months)"), ("545", "545 days (18 months)"), ("730", "730 days (24 months)"),
            ("custom", "Custom")]
+# real-systems.md 7.1 (Microsoft's docs, 2026-01): "Allow user consent for apps" shows only where it is the setting
 CONSENT_CHOICES = [("none", "Do not allow user consent"),
-                   ("verified", "Allow user consent for apps from verified publishers, for selected permissions "
-                                "(Recommended)"),
+                   ("verified", "Allow user consent for apps from verified publishers, for selected permissions"),
+                   ("managed", "Let Microsoft manage your consent settings (Recommended)"),
                    ("all", "Allow user consent for apps")]
 CONSENT_HELP = {
     "none": "An administrator will be required for all apps.",
     "verified": "All users can consent for permissions classified as \"low impact\", for apps from verified "
                 "publishers or apps registered in this organization.",
+    "managed": "Microsoft's current recommended policy: users can consent to most delegated permissions, as "
+               "Microsoft updates it.",
     "all": "All users can consent for any app to access the organization's data.",
 }
 SEARCH_PLACEHOLDER = "Start typing a display name or application (client) ID to filter these results"
@@ -433,8 +436,9 @@ async def blade(request: web.Request) -> web.Response:
                 context.update(_app_context(world, app, params["page"], params))
             title = f"{app.display_name} - {TITLE}"
     elif kind == "consent":
-        context.update(page=params["page"], choices=CONSENT_CHOICES, help=CONSENT_HELP,
-                       chosen=world.entra.user_consent_choice_now(), can_save=world.entra.user_is_admin)
+        chosen = world.entra.user_consent_choice_now()
+        context.update(page=params["page"], choices=[c for c in CONSENT_CHOICES if c[0] != "all" or chosen == "all"],
+                       help=CONSENT_HELP, chosen=chosen, can_save=world.entra.user_is_admin)
         title = f"Consent and permissions - {TITLE}"
     elif kind == "enterprise":
         sps = [(s["displayName"], s["appId"]) for s in graph.service_principals(world)]

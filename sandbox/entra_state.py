@@ -18,6 +18,8 @@ Switches (SandboxOptions.entra, names in SWITCHES):
   oauth-policy-off   the Azure DevOps organizations' "Third-party application access via OAuth" policy is off
   ado-unconnected    the Azure DevOps organizations are not connected to any directory
   ado-other-tenant   the Azure DevOps organizations are connected to another directory (Fabrikam)
+  managed-consent    the tenant's user consent setting is "Let Microsoft manage your consent settings (Recommended)",
+                     the default of new tenants since 2026 (users may consent to the organization's own app)
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 
-SWITCHES = ("admin-consent", "not-admin", "oauth-policy-off", "ado-unconnected", "ado-other-tenant")
+SWITCHES = ("admin-consent", "not-admin", "oauth-policy-off", "ado-unconnected", "ado-other-tenant", "managed-consent")
 
 ADO_RESOURCE_APP_ID = "499b84ac-1321-427f-aa17-267ca6975798"  # Azure DevOps
 GRAPH_RESOURCE_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph
@@ -46,7 +48,7 @@ ENTRA_PORTAL_REDIRECT_PATH = "/_signedin"
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of first-party apps (appOwnerOrganizationId)
 GRAPH_RATE_LIMIT = 20  # Graph requests per second per client before 429 TooManyRequests
 # Enterprise applications > Consent and permissions > User consent settings: the three choices
-USER_CONSENT_CHOICES = ("none", "verified", "all")
+USER_CONSENT_CHOICES = ("none", "verified", "managed", "all")
 # Microsoft Graph's delegated scopes the sandbox knows (value, admin consent display name, the real id)
 GRAPH_SCOPES: list[tuple[str, str, str]] = [
     ("User.Read", "Sign in and read user profile", USER_READ_SCOPE_ID),
@@ -167,7 +169,8 @@ class EntraState:
         self.passwords_removed = 0
         # the Entra admin center (entra.py): its sessions (cookie -> user) and the consent choice shown there
         self.portal_sessions: dict[str, str] = {}
-        self.user_consent_choice: str | None = None  # "verified" once saved; else derived (user_consent_choice_now)
+        # a saved choice ("verified", "managed"...); else derived (user_consent_choice_now)
+        self.user_consent_choice: str | None = "managed" if "managed-consent" in on else None
         # Microsoft Graph (graph.py): requests answered per endpoint ("GET /v1.0/servicePrincipals", ...),
         # throttling, oauth2PermissionGrants made, tokens of registered apps (client credentials, no Graph rights)
         self.graph_requests: collections.Counter[str] = collections.Counter()
@@ -277,19 +280,20 @@ class EntraState:
             return self.portal_sessions.get(cookie or "")
 
     def user_consent_choice_now(self) -> str:
-        """"all" (users may consent to any app), "verified" or "none" (USER_CONSENT_CHOICES)."""
+        """"all" (users may consent to any app), "managed", "verified" or "none" (USER_CONSENT_CHOICES)."""
         with self.lock:
-            if self.user_consent_allowed:
-                return "all"
-            return "verified" if self.user_consent_choice == "verified" else "none"
+            if self.user_consent_choice in ("managed", "verified"):
+                return self.user_consent_choice
+            return "all" if self.user_consent_allowed else "none"
 
     def set_user_consent(self, choice: str) -> bool:
-        """Saves a USER_CONSENT_CHOICES value; False (nothing changes) when the user is not an admin. Only "all"
-        lets users consent to an unverified app asking for Azure DevOps scopes."""
+        """Saves a USER_CONSENT_CHOICES value; False (nothing changes) when the user is not an admin. "all" and
+        "managed" (Microsoft's policy lets users consent to most delegated permissions) let users consent to the
+        organization's own app asking for Azure DevOps scopes."""
         with self.lock:
             if not self.user_is_admin or choice not in USER_CONSENT_CHOICES:
                 return False
-            self.user_consent_allowed = choice == "all"
+            self.user_consent_allowed = choice in ("all", "managed")
             self.user_consent_choice = choice
             return True
 

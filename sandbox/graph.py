@@ -63,6 +63,7 @@ SIGN_IN_AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalM
                      "PersonalMicrosoftAccount")
 LEGACY_POLICY = "ManagePermissionGrantsForSelf.microsoft-user-default-legacy"
 LOW_POLICY = "ManagePermissionGrantsForSelf.microsoft-user-default-low"
+MANAGED_POLICY = "ManagePermissionGrantsForSelf.microsoft-user-default-recommended"  # "Let Microsoft manage"
 TEAM_POLICY = "ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team"
 APP_WRITABLE = ("displayName", "signInAudience", "web", "spa", "publicClient", "requiredResourceAccess",
                 "description", "notes", "tags", "identifierUris", "isFallbackPublicClient")
@@ -585,8 +586,8 @@ async def remove_password(request: web.Request) -> web.Response:
 
 # handlers: consent ------------------------------------------------------------------------------------------------
 def policies_for(choice: str) -> list[str]:
-    """permissionGrantPoliciesAssigned for a user consent choice ("all", "verified", "none")."""
-    own = {"all": [LEGACY_POLICY], "verified": [LOW_POLICY], "none": []}[choice]
+    """permissionGrantPoliciesAssigned for a user consent choice ("all", "managed", "verified", "none")."""
+    own = {"all": [LEGACY_POLICY], "managed": [MANAGED_POLICY], "verified": [LOW_POLICY], "none": []}[choice]
     return [*own, TEAM_POLICY]
 
 
@@ -616,7 +617,8 @@ async def update_authorization_policy(request: web.Request) -> web.Response:
     if not isinstance(assigned, list):
         raise bad_request("Invalid value specified for property 'defaultUserRolePermissions' of resource "
                           "'AuthorizationPolicy'.")
-    choice = "all" if LEGACY_POLICY in assigned else ("verified" if LOW_POLICY in assigned else "none")
+    choice = ("all" if LEGACY_POLICY in assigned else "managed" if MANAGED_POLICY in assigned
+              else "verified" if LOW_POLICY in assigned else "none")
     if not world.entra.set_user_consent(choice):
         raise GraphError(403, "Authorization_RequestDenied", NOT_ALLOWED)
     return web.Response(status=204)

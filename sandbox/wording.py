@@ -50,6 +50,13 @@ _REWORDED: dict[str, str] = {
     # HCP sign-in
     "Email": "Email address",
     "Continue": "Continue",
+    # Azure DevOps organization settings > Microsoft Entra (its sentences are not public)
+    "Microsoft Entra": "Organization settings | Microsoft Entra ID",
+    "{org} is connected to the {directory} directory.": "{org} uses the Microsoft Entra ID tenant {directory}.",
+    "{org} is not connected to a Microsoft Entra directory.": "No Microsoft Entra ID tenant is linked to {org} yet.",
+    # Microsoft Entra admin center (blades are titled "<menu> | <item>"; an empty search says so its own way)
+    "Consent and permissions": "Consent and permissions | User consent settings",
+    "No applications found.": "No applications",
     # values the robot reads
     "App ID": "Your App ID:",
     "Client Secret": "Client secret:",

@@ -77,18 +77,40 @@ def test_two_apps_of_that_name_stop_the_org_naming_them(tmp_path):
         assert len(sb.world.entra.apps_named(APP)) == 2
 
 
-@pytest.mark.parametrize("switch, words", [
-    ("oauth-policy-off", '"Third-party application access via OAuth" is off'),
-    ("ado-unconnected", "is not connected to a Microsoft Entra directory"),
-    ("ado-other-tenant", "is connected to"),
+@pytest.mark.parametrize("switch, wording, words", [
+    ("ado-unconnected", "plain", "is not connected to a Microsoft Entra directory"),
+    ("ado-unconnected", "reworded", "is not connected to a Microsoft Entra directory"),
+    ("ado-other-tenant", "reworded", "is connected to"),
 ])
-def test_a_precondition_that_does_not_hold_is_one_final_line(switch, words, tmp_path):
-    with sandbox(entra=[switch]) as sb:
+def test_a_precondition_that_does_not_hold_is_one_final_line(switch, wording, words, tmp_path):
+    """Read by what the page offers ("Connect directory") and the tenant ID next to its label, whatever its
+    sentences say (reworded)."""
+    with sandbox(entra=[switch], wording=wording) as sb:
         result = connect(sb, tmp_path, attempts=3)
         assert result.status == "failed" and result.error_kind == "final", result.error
         assert words in result.error and "\n" not in result.error
         assert not sb.world.tfc.clients_for(ORG) or switch == "ado-other-tenant"
         assert sb.world.entra.consents_accepted == 0
+
+
+@pytest.mark.parametrize("via, wording", [("portal", "reworded"), ("graph", "plain")])
+def test_an_oauth_policy_that_is_off_is_a_warning_and_the_connection_says_the_rest(via, wording, tmp_path):
+    """Sources disagree whether "Third-party application access via OAuth" matters for Entra ID apps
+    (real-systems.md 7.1): the robot says so and goes on; the connection itself succeeds or fails."""
+    with sandbox(entra=["oauth-policy-off"], wording=wording) as sb:
+        result = connect(sb, tmp_path, via)
+        assert result.status == "connected", result.error
+        assert any('"Third-party application access via OAuth" is off' in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("via, wording", [("portal", "reworded"), ("graph", "plain")])
+def test_microsofts_managed_consent_lets_the_user_consent(via, wording, tmp_path):
+    """"Let Microsoft manage your consent settings (Recommended)", the default of new tenants since 2026, on a
+    blade titled "Consent and permissions | User consent settings" (reworded)."""
+    with sandbox(entra=["managed-consent"], wording=wording) as sb:
+        result = connect(sb, tmp_path, via)
+        assert result.status == "connected", result.error
+        assert sb.world.entra.consents_accepted == 1 and not sb.world.entra.admin_consents
 
 
 @pytest.mark.parametrize("via", ["portal", "graph"])

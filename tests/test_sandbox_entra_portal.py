@@ -380,7 +380,7 @@ def test_not_admin_cannot_grant_and_sees_not_granted(chrome):
             assert shown_text(page).count("Not granted for Contoso") == 3
             page = open_blade(world, context, entra.CONSENT + "UserSettings", "plain")
             assert real(page.get_by_role("radio", name="Do not allow user consent", exact=True)).is_checked()
-            real(page.get_by_role("radio", name="Allow user consent for apps", exact=True)).check()
+            real(page.get_by_role("radio", name=entra.CONSENT_CHOICES[2][1], exact=True)).check()  # Microsoft-managed
             control(page, "Save").click()
             alert = page.get_by_role("alert").filter(has_text=entra.MESSAGES["not_admin_settings"])
             _wait(lambda: shown(alert), "the refusal")
@@ -495,8 +495,11 @@ def test_authentication_saves_a_changed_redirect_uri(site, context, variant):
 
 # User consent settings ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("switches, checked", [((), "Allow user consent for apps"),
-                                               (("admin-consent",), "Do not allow user consent")])
+                                               (("admin-consent",), "Do not allow user consent"),
+                                               (("managed-consent",), "Let Microsoft manage your consent settings "
+                                                                      "(Recommended)")])
 def test_user_consent_settings_per_switch(chrome, switches, checked):
+    """The choices of real-systems.md 7.1: "Allow user consent for apps" only where it is the setting."""
     with pytest.MonkeyPatch.context() as stack, _sandbox(entra=set(switches)) as sandbox:
         _accept_portal_client(stack, sandbox.world)
         world = sandbox.world
@@ -506,8 +509,12 @@ def test_user_consent_settings_per_switch(chrome, switches, checked):
             assert heading(page, "Consent and permissions").is_visible()
             assert heading(page, "User consent settings").is_visible()
             group = real(page.get_by_role("radiogroup", name="User consent for applications"))
-            for _value, option in entra.CONSENT_CHOICES:
-                assert group.get_by_role("radio", name=option, exact=True).is_checked() == (option == checked)
+            for value, option in entra.CONSENT_CHOICES:
+                radio = group.get_by_role("radio", name=option, exact=True)
+                if value == "all" and option != checked:
+                    assert not radio.count()  # offered only where it is already the setting
+                    continue
+                assert radio.is_checked() == (option == checked)
             other = entra.CONSENT_CHOICES[1][1]  # verified publishers: still an admin's consent for ours
             real(page.get_by_role("radio", name=other, exact=True)).check()
             control(page, "Save").click()

@@ -298,6 +298,9 @@ function countNamed(root, arg) {
     && (!has || has.test(d.text)) && (!hasNot || !hasNot.test(d.text))).length;
 }
 
+// What a list with no rows says: "No applications found", "No results", "There are no items", "Nothing to show".
+const EMPTY_LIST = /\b(no|zero)\b[^.]{0,40}\b(found|results?|match\w*|applications?|apps|items?|entries|rows|records)\b|\bnothing (to (show|display)|found)\b/i;
+
 // Whether a list filtered by `arg.words` shows its answer: every entry shows the words, and the list says
 // how many it found and shows that many (or, with no count shown, shows an entry or says it found none).
 // A list between two renderings (loading, no entries yet) is not settled.
@@ -308,7 +311,8 @@ function filteredListShows(root, arg) {
   const text = valueOf(root);
   const count = text.match(/\b(\d+)\s+(?:[a-z]+\s+)?(?:applications?|results?|items?|secrets?)\s+found\b/i);
   if (count) return Number(count[1]) === found.length;
-  return found.length > 0 || /\bno\b[^.]*\b(found|results|match)/i.test(text);
+  // the list's own short message, not words somewhere in the page's prose
+  return found.length > 0 || ownMatches(root, EMPTY_LIST).some(el => textOf(el).length <= 80);
 }
 
 // Shown words a person could mean instead of the ones that were not found (for drift reports).

@@ -11,7 +11,7 @@ from playwright.async_api import Locator, Page
 
 from ...errors import FinalError
 from ...identity import Identity
-from ...locate import Where, control, drift, find, names, role
+from ...locate import Where, containing, control, drift, find, role
 from ..microsoft.sign_in import open_signed_in
 
 SITE = "Microsoft Entra admin center"
@@ -23,7 +23,8 @@ FAILED = re.compile(r"\b(failed|could not|couldn't|error)\b", re.IGNORECASE)
 
 
 def heading(page: Page | Locator, *variants: str) -> Locator:
-    return page.get_by_role("heading", name=names(*variants)).filter(visible=True).first
+    """A blade's heading by the name it holds: the portal titles blades "<menu> | <item>"."""
+    return page.get_by_role("heading", name=containing(*variants)).filter(visible=True).first
 
 
 async def open_blade(page: Page, identity: Identity, url: str, where: Where, ready: Locator) -> None:
