@@ -1,17 +1,21 @@
 """What every flow step gets: the org's task, the two browser tabs, identities, capture and records."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from robot.capture import Capture, Masks, Part
-from robot.errors import FinalError
+from robot.errors import DriftError, FinalError, RobotError, TransientError
 from robot.identity import Identity
 from robot.journal import Journal
 from robot.model import OrgResult, OrgTask, Settings, StepRecord
@@ -71,7 +75,10 @@ class FlowContext:
             self.journal.record(self.task.org, name, "started")
         start = time.perf_counter()
         try:
-            yield record
+            try:
+                yield record
+            except PlaywrightTimeout as timeout:
+                raise await explain_timeout(self, timeout) from None
         except BaseException as e:
             record.status = "failed"
             record.error = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -87,6 +94,46 @@ class FlowContext:
         record.status = "done"
         if self.journal:
             self.journal.record(self.task.org, name, "done", seconds=record.seconds, detail="; ".join(record.notes))
+
+
+async def explain_timeout(ctx: FlowContext, timeout: PlaywrightTimeout) -> RobotError:
+    """A wait that ended without what the robot expected, named by what shows: a drift error naming the sites'
+    pages (their headings and addresses) and the step (final: the page is there, it shows something else), or,
+    while a page is still loading, a transient error (a slow load)."""
+    lines = str(timeout).splitlines()
+    waited = next((line.strip(" -") for line in lines if "waiting for" in line), lines[0] if lines else "")
+    shown, loading = [], False
+    for page in (ctx.tfc_page, ctx.ado_page):
+        with contextlib.suppress(PlaywrightError):
+            state, heading = await page.evaluate(_WHAT_SHOWS)
+            loading = loading or state == "loading"
+            if heading or page.url != "about:blank":
+                shown.append(f"{_site(ctx.settings, page.url)} shows {heading or 'no heading'!r} at "
+                             f"{page.url.split('?')[0].split('#')[0]}")
+    if loading:
+        return TransientError(f"{ctx.current_step or 'a step'}: a page was still loading after the wait ({waited})")
+    error = DriftError("the sites", "; ".join(shown) or "no page", ctx.current_step or "flow", waited.replace(
+        "waiting for ", "") or "what the step expected", ["a wait that ended (timeout)"])
+    error.args = (f"{ctx.current_step or 'flow'}: the page the robot expected did not come ({waited}); "
+                  + ("; ".join(shown) or "no page is open"),)
+    return error
+
+
+_WHAT_SHOWS = """() => {
+  const h = Array.from(document.querySelectorAll('h1, h2, [role=heading]'))
+    .find(e => e.offsetParent && e.textContent.trim());
+  return [document.readyState, h ? h.textContent.replace(/\\s+/g, ' ').trim().slice(0, 80) : ''];
+}"""
+
+
+def _site(settings: Settings, url: str) -> str:
+    """Which site an address belongs to, by the settings' URLs (else its host)."""
+    host = urlsplit(url).netloc
+    for name, base in (("Terraform Cloud", settings.tfc_url), ("Azure DevOps", settings.azure_devops_url),
+                       ("Azure DevOps", settings.azure_devops_org_url), ("Microsoft Entra", settings.entra_url)):
+        if urlsplit(base).netloc == host:
+            return name
+    return host
 
 
 _JOURNAL_FIELDS = {"app_id": "app_id", "callback_url": "callback_url",

@@ -24,8 +24,9 @@ from playwright.async_api import (
     async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from flows.context import FlowContext
+from flows.context import FlowContext, explain_timeout
 from flows.sign_in import is_sign_in_url, on_sign_in_page, sign_in_both
 
 from . import browser as browsers
@@ -265,7 +266,9 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
         try:
             await _run_until_broken(ctx, options.flow)
             result.status, result.error, result.error_kind = "connected", "", ""
-        except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as e:
+        except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as error:
+            # a wait that ended without what was expected, outside a step, is named by what shows too
+            e = await explain_timeout(ctx, error) if isinstance(error, PlaywrightTimeout) else error
             kind = await _classify(ctx, e)
             _failed(result, e, kind)
             if isinstance(e, SessionLost) or (isinstance(e, DriftError) and kind == "transient"):

@@ -220,3 +220,41 @@ def test_the_api_check_fails_when_tfc_shows_another_connection(tmp_path, monkeyp
         assert result["steps"][-1]["status"] == "failed"
         assert _attempts(result, events) == (1, 1)  # final: the next attempt would find it connected and pass
         assert events[-1]["step"] == "org" and events[-1]["error_kind"] == "final"
+
+
+def test_a_wait_that_ends_without_the_page_names_what_shows_and_is_final(tmp_path):
+    """A raw wait timing out inside a step is no 'Timeout 45000ms exceeded' retried as transient: it is a drift
+    error naming the step, what was waited for and each tab's site, heading and address (final, journaled so)."""
+    import asyncio
+
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import async_playwright
+
+    from flows.context import FlowContext
+    from robot import browser as browsers
+    from robot.errors import DriftError
+    from robot.model import OrgResult, OrgTask, Settings
+
+    async def run():
+        async with async_playwright() as playwright:
+            browser = await browsers.launch(playwright)
+            try:
+                tfc, ado = await browser.new_page(), await browser.new_page()
+                await ado.set_content("<h1>Microsoft Entra ID settings</h1><p>This organization uses Contoso.</p>")
+                journal = Journal(tmp_path / "journal.sqlite")
+                journal.start_run("test")
+                ctx = FlowContext(OrgTask(ORG), Settings(), tfc, ado, None, None, None, OrgResult(ORG),  # type: ignore[arg-type]
+                                  journal)
+                with pytest.raises(DriftError) as raised:
+                    async with ctx.step("preconditions"):
+                        raise PlaywrightTimeout("Locator.wait_for: Timeout 45000ms exceeded.\nCall log:\n"
+                                                "  - waiting for get_by_text('is connected to').first")
+                return str(raised.value), journal.steps(ORG)
+            finally:
+                await browser.close()
+    message, events = asyncio.run(run())
+    assert message.startswith("preconditions: the page the robot expected did not come") and "\n" not in message
+    assert "waiting for get_by_text('is connected to')" in message and "'Microsoft Entra ID settings'" in message
+    assert "Timeout 45000ms" not in message
+    [failed] = [e for e in events if e["status"] == "failed"]
+    assert failed["step"] == "preconditions" and failed["error_kind"] == "final"
