@@ -284,7 +284,8 @@ async def edit_provider_page(request: web.Request) -> web.Response:
     return page(request, "tfc_edit_vcs_provider.html", session=session, org=org,
                  orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
                  current="version-control", client=client, values={"name": client.name, "key": client.key,
-                                                                   "tenant_id": client.tenant_id or ""},
+                                                                   "tenant_id": client.tenant_id or "",
+                                                                   "ado_org_name": client.ado_org_name or ""},
                  errors=[], title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
 
 
@@ -296,6 +297,8 @@ async def edit_provider_submit(request: web.Request) -> web.Response:
         return not_found(request, session)
     form = await request.post()
     name = str(form.get("oauth_client[name]", "")).strip()
+    if client.ado_org_name:  # a personal access token's provider
+        return await _edit_pat(request, session, username, org, client, form, name)
     key = str(form.get("oauth_client[key]", "")).strip()
     secret = str(form.get("oauth_client[secret]", "")).strip()
     tenant_id = None
@@ -312,6 +315,29 @@ async def edit_provider_submit(request: web.Request) -> web.Response:
                                                                        "tenant_id": tenant_id or ""},
                      errors=errors, title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
     state_of(request).update_client(client, name=name, key=key, secret=secret or None, tenant_id=tenant_id)
+    session.flash.append(("notice", MESSAGES["updated"]))
+    return redirect(_vcs_path(org.name))
+
+
+async def _edit_pat(request, session, username, org, client, form, name: str) -> web.Response:
+    """A personal access token provider's edit: a new token (checked with Azure DevOps, as the wizard does) goes
+    into its OAuth token in place (the token id stays); blank keeps the current one."""
+    token = str(form.get("oauth_client[oauth_token_string]", "")).strip()
+    ado_org = str(form.get("oauth_client[ado_org_name]", "")).strip()
+    errors = [] if ado_org else [("ado_org_name", wizard.MESSAGES["ado_org_blank"])]
+    world = world_of(request)
+    user = wizard.validate_pat(world, token, ado_org) if token and not errors else None
+    if token and not errors and not user:
+        errors.append(("token", wizard.MESSAGES["pat_invalid"].format(org=ado_org)))
+    if errors:
+        return page(request, "tfc_edit_vcs_provider.html", session=session, status=422, org=org,
+                    orgs=state_of(request).organizations_of(username), settings_links=SETTINGS_LINKS,
+                    current="version-control", client=client, values={"name": name, "ado_org_name": ado_org},
+                    errors=errors, title=f"Edit VCS Provider | {org.name} | Terraform Cloud")
+    state = world.tfc
+    state.update_client(client, name=name, ado_org_name=ado_org)
+    if token:
+        state.set_token(client, user, token, expires_in=0)
     session.flash.append(("notice", MESSAGES["updated"]))
     return redirect(_vcs_path(org.name))
 

@@ -82,8 +82,9 @@ def _client_json(request, client: OAuthClient) -> dict:
             "key": client.key or None,
             "rsa-public-key": None,
             "organization-scoped": client.organization_scoped,
+            # HashiCorp's sample responses show it, null unless the connection is a personal access token's
+            # (real-systems.md 7.1); no public source shows an attribute naming an Entra tenant, so none is here
             "ado-org-name": client.ado_org_name,
-            "ado-tenant-id": client.tenant_id,  # a Microsoft Entra ID app's Directory (tenant) ID, else null
         },
         "relationships": {
             "organization": {"data": {"id": client.organization, "type": "organizations"},
@@ -175,7 +176,7 @@ async def update_client(request):
     state = _state(request)
     changes = {"name": attrs.get("name"), "key": attrs.get("key"), "secret": attrs.get("secret"),
                "http_url": attrs.get("http-url"), "api_url": attrs.get("api-url"),
-               "ado_org_name": attrs.get("ado-org-name"), "tenant_id": attrs.get("ado-tenant-id")}
+               "ado_org_name": attrs.get("ado-org-name")}
     if "organization-scoped" in attrs:
         changes["organization_scoped"] = bool(attrs["organization-scoped"])
     state.update_client(client, **changes)

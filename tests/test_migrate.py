@@ -59,9 +59,10 @@ def sandbox():
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(sandbox, tmp_path):
+    """Without a browser the API alone cannot prove a legacy OAuth app's route: named, it is planned."""
     _, items = world_with_old_provider(sandbox)
-    proc = run_cli(["migrate", str(orgs_file(tmp_path)), "--to", "pat", "--dry-run", "--out", str(tmp_path / "o")],
-                   env=sandbox.env(), cwd=tmp_path)
+    proc = run_cli(["migrate", str(orgs_file(tmp_path)), "--to", "pat", "--dry-run", "--from-provider", OLD,
+                    "--out", str(tmp_path / "o")], env=sandbox.env(), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for item in items:
         assert item.name in proc.stdout
@@ -144,3 +145,62 @@ def test_moves_to_an_entra_app_made_for_the_organization(via, tmp_path):
         [app] = sb.world.entra.apps_named(f"HCP Terraform ({ORG})")
         assert new.name == f"{OLD} (Entra ID)" and new.key == app.app_id and new.token is not None
         assert all(i.vcs_repo.oauth_token_id == new.token.id and i.token_changes == 1 for i in items)
+
+
+# ---- providers the robot did not make: left alone unless proven on a route being left, or named --------------------
+def world_with_team_providers(sb: Sandbox):
+    """Beside the legacy provider: a team's own Entra ID provider with a workspace, a spare one with none, and a
+    personal access token's provider with a workspace. Returns them with their workspaces."""
+    state = sb.world.tfc_workspaces
+    legacy, items = world_with_old_provider(sb, workspaces=2, unmovable=0)
+    team = state.add_provider(ORG, "entra", name="Team Entra")
+    spare = state.add_provider(ORG, "entra", name="Spare Entra")
+    spare_token = spare.token.id
+    sb.world.tfc.delete_token(spare_token)  # a provider holding nothing
+    sb.world.tfc.set_token(spare, sb.world.azure_account.username, "sandbox-spare", expires_in=3599)
+    pat = state.add_provider(ORG, "pat", name="Team PAT", ado_org=ADO_ORG)
+    team_ws = state.add_workspace(ORG, "team-ws", team.token.id, identifier=f"{ADO_ORG}/team/_git/infra")
+    pat_ws = state.add_workspace(ORG, "pat-ws", pat.token.id, identifier=f"{ADO_ORG}/team/_git/pat")
+    sb.world.destroyed.clear()
+    return legacy, items, team, spare, pat, team_ws, pat_ws
+
+
+def test_a_dry_run_lists_the_providers_it_cannot_prove_as_not_identified(sandbox, tmp_path):
+    legacy, items, team, spare, pat, team_ws, pat_ws = world_with_team_providers(sandbox)
+    proc = run_cli(["migrate", str(orgs_file(tmp_path)), "--to", "pat", "--dry-run", "--out", str(tmp_path / "o")],
+                   env=sandbox.env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for provider in (team, spare, legacy):
+        assert f"not identified: {provider.name} ({provider.id}" in proc.stdout, proc.stdout
+    assert "name it with --from-provider to move it" in proc.stdout
+    assert "team-ws" not in proc.stdout and "pat-ws" not in proc.stdout
+    assert not sandbox.world.tfc_workspaces.history and not sandbox.world.destroyed
+
+
+def test_other_routes_providers_are_untouched_and_the_legacy_one_moves(sandbox, tmp_path):
+    """The legacy provider is identified by its edit page (App ID) and left, then deleted once unused; the team's
+    Entra ID providers (by their edit page) and the PAT provider (by the API) are neither sources nor deleted."""
+    legacy, items, team, spare, pat, team_ws, pat_ws = world_with_team_providers(sandbox)
+    proc = run_cli(["migrate", str(orgs_file(tmp_path)), "--to", "pat", "--delete-old", "--no-screenshots",
+                    "--out", str(tmp_path / "out")], env=sandbox.env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tfc = sandbox.world.tfc
+    [new] = [c for c in tfc.clients_for(ORG) if c.name == f"{OLD} (PAT)"]
+    assert all(i.vcs_repo.oauth_token_id == new.token.id for i in items)
+    assert tfc.client(legacy.id) is None and sandbox.world.destroyed == {"tfc-provider": 1}
+    assert all(tfc.client(p.id) is not None for p in (team, spare, pat))
+    assert team_ws.vcs_repo.oauth_token_id == team.token.id and pat_ws.vcs_repo.oauth_token_id == pat.token.id
+    assert team_ws.token_changes == 0 and pat_ws.token_changes == 0
+
+
+def test_named_providers_move_and_are_deleted_once_unused(sandbox, tmp_path):
+    legacy, items, team, spare, pat, team_ws, pat_ws = world_with_team_providers(sandbox)
+    proc = run_cli(["migrate", str(orgs_file(tmp_path)), "--to", "pat", "--delete-old", "--no-screenshots",
+                    "--from-provider", "Team Entra", spare.id, "Team PAT", "--out", str(tmp_path / "out")],
+                   env=sandbox.env(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tfc = sandbox.world.tfc
+    [new] = [c for c in tfc.clients_for(ORG) if c.name == f"{OLD} (PAT)"]
+    assert all(i.vcs_repo.oauth_token_id == new.token.id for i in [*items, team_ws, pat_ws])
+    assert all(tfc.client(p.id) is None for p in (legacy, team, spare, pat))
+    assert sandbox.world.destroyed == {"tfc-provider": 4}

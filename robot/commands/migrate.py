@@ -28,13 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", choices=TARGETS, default="entra-app", help="the route of the new provider")
     p.add_argument("--from", dest="leaving", nargs="+", choices=LEAVING, default=["oauth-app"],
                    help="the routes to leave (default oauth-app; pat: providers holding PATs, e.g. global ones)")
+    p.add_argument("--from-provider", nargs="+", default=[], metavar="NAME",
+                   help="leave exactly these providers too (names or ids), whatever their route; a provider whose "
+                        "route is not proven is never left otherwise")
     p.add_argument("--dry-run", action="store_true", help="print the plan per org and item; change nothing")
     p.add_argument("--delete-old", action="store_true", help="delete a left provider once nothing uses it")
     p.set_defaults(handler=lambda args: migrate(PlanRun.from_args(args), args.to, tuple(args.leaving),
-                                                args.dry_run, args.delete_old))
+                                                args.dry_run, args.delete_old, tuple(args.from_provider)))
 
 
-def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_old: bool) -> int:
+def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_old: bool,
+            named: tuple[str, ...] = ()) -> int:
     if to in leaving:
         raise BadInput(f"--to {to} is one of the routes to leave (--from {' '.join(leaving)}): choose another")
 
@@ -47,11 +51,11 @@ def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_o
                 raise BadInput("migrate needs TFC_TOKEN (the API moves the workspaces): set it in the environment "
                                "or in .env")
         if dry:
-            return asyncio.run(_print_plans(plan, specs, to, leaving))
+            return asyncio.run(_print_plans(plan, specs, to, leaving, named))
         return None
 
     async def flow(ctx: FlowContext) -> None:
-        await migrate_org(ctx, to, leaving, delete_old)
+        await migrate_org(ctx, to, leaving, delete_old, named)
 
     if delete_old:
         run.allow = run.allow | {DELETE_OLD}
@@ -59,12 +63,13 @@ def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_o
     return run_plan(run, "migrate", flow, before=check_and_plan)
 
 
-async def _print_plans(plan: Plan, specs: list[OrgSpec], to: str, leaving: tuple[str, ...]) -> int:
+async def _print_plans(plan: Plan, specs: list[OrgSpec], to: str, leaving: tuple[str, ...],
+                       named: tuple[str, ...]) -> int:
     failed = 0
     for spec in specs:
         task, settings = plan.job(spec)
         try:
-            for line in await plan_org(settings, task, to, leaving):
+            for line in await plan_org(settings, task, to, leaving, named):
                 print(line)
         except RobotError as e:
             failed += 1

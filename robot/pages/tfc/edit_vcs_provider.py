@@ -1,12 +1,16 @@
 """Terraform Cloud "Edit VCS Provider" (`/app/<org>/settings/version-control/<oc-id>/edit`), reached by
-the provider's "Edit client" link (seed generation) or "Edit" (wizard generation): Name, App ID and a
-Client Secret field left blank to keep the current secret; "Update VCS provider".
+the provider's "Edit client" link (seed generation) or "Edit" (wizard generation). Its form shows the fields the
+provider was made with, which tell its route (real-systems.md 7.1): Application (client) ID and Directory
+(tenant) ID for a Microsoft Entra ID app, a Personal Access Token and an Azure DevOps Organization Name for a
+personal access token, the App ID and Client Secret of an Azure DevOps OAuth app. A secret or token field left
+blank keeps the current one; "Update VCS provider".
 """
 from __future__ import annotations
 
 from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ...locate import Where, block_around, control, css, find, names, role, text_field
+from ...locate import Where, block_around, control, css, find, first_of, names, role, text_field
 from ...secrets import Secret
 from .add_vcs_provider import submit_to_list
 
@@ -19,6 +23,14 @@ UPDATE_BUTTONS = ("Update VCS provider", "Update VCS Provider", "Update provider
 LIST_HEADINGS = ("VCS Providers", "VCS providers", "Providers", "Version Control Providers")
 SECRET_CSS = 'textarea[name="oauth_client[secret]"], textarea[name*="secret" i], input[name*="secret" i]'
 DELETE_BUTTONS = ("Delete VCS provider", "Delete VCS Provider", "Delete provider")
+PAT_LABELS = ("Personal Access Token", "Personal access token", "Token")
+# each route by the fields its form shows, the most telling first (an Entra form also has a Client Secret)
+ROUTE_FIELDS = {
+    "entra-app": ("Directory (tenant) ID", "Tenant ID"),
+    "pat": ("Personal Access Token", "Azure DevOps Organization Name"),
+    "oauth-app": ("App ID",),
+}
+READ_TIMEOUT_MS = 15_000
 CONFIRM_DELETE = ("Yes, delete VCS provider", "Yes, delete VCS Provider", "Delete VCS provider", "Delete", "Yes")
 
 
@@ -44,7 +56,26 @@ class EditVcsProviderPage:
 
     async def wait_ready(self) -> None:
         await find(self.page, WHERE, "open", '"Edit VCS Provider" heading', role("heading", *HEADINGS))
-        await self._secret_field("open")
+        await self.route()
+
+    async def route(self) -> str | None:
+        """The provider's route by the fields its form shows ("entra-app", "pat", "oauth-app"), or None when it
+        shows none the robot knows (never a guess)."""
+        groups = {route: tuple(c for label in labels for c in text_field(label))
+                  for route, labels in ROUTE_FIELDS.items()}
+        try:
+            route, _ = await first_of(self.page, groups, READ_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            return None
+        return route
+
+    async def replace_token(self, token: Secret) -> None:
+        """Puts `token` in the Personal Access Token field (nothing else is changed)."""
+        if not isinstance(token, Secret):
+            raise TypeError("token must be a Secret")
+        field = await find(self.page, WHERE, "replace token", "Personal Access Token field", *text_field(*PAT_LABELS),
+                           css('input[name*="token" i]'))
+        await field.fill(token.reveal())
 
     async def _secret_field(self, step: str) -> Locator:
         return await find(self.page, WHERE, step, "Client Secret field", *text_field(*SECRET_LABELS),
@@ -81,7 +112,7 @@ class EditVcsProviderPage:
         return self.page.get_by_role("button", name=names(*UPDATE_BUTTONS)).filter(visible=True).first
 
     def secret_locators(self) -> list[Locator]:
-        """Every element showing the client secret (to mask in screenshots)."""
+        """Every element showing the client secret or the token (to mask in screenshots)."""
         page = self.page
         return [page.get_by_label(names(*SECRET_LABELS)), page.get_by_placeholder(names(*SECRET_LABELS)),
-                page.locator(SECRET_CSS)]
+                page.locator(SECRET_CSS), page.get_by_label(names(*PAT_LABELS)), page.locator('input[type=password]')]
