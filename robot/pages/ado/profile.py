@@ -15,6 +15,7 @@ from ...locate import (
     is_ready,
     mark_ready,
     names,
+    origin,
     plain_url,
     race,
     role,
@@ -41,6 +42,7 @@ class ProfilePage:
     def __init__(self, page: Page, identity: Identity):
         self.page = page
         self.identity = identity
+        self.site = ""  # the profile's origin, once opened
 
     # ---- locators ------------------------------------------------------------------------------
     async def section(self) -> Locator:
@@ -50,6 +52,7 @@ class ProfilePage:
 
     # ---- actions -------------------------------------------------------------------------------
     async def open(self, profile_url: str) -> None:
+        self.site = origin(profile_url)
         await self.page.goto(profile_url)
         await self.wait()
 
@@ -70,6 +73,8 @@ class ProfilePage:
                 await sign_in.sign_in()
                 continue
             break
+        if self.site and origin(self.page.url) != self.site:  # sent away, to a page no sign-in step matches
+            raise await sign_in.unknown()
         raise DriftError(SITE, PAGE, "open", "the 'Applications and services' section",
                          [f'heading~"{SECTION_TITLE[0]}"'], plain_url(self.page.url))
 

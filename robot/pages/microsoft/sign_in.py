@@ -170,7 +170,7 @@ class MicrosoftSignIn:
             step = await self.step()
             if step is None:
                 if outcome is None:
-                    raise await self._unknown()
+                    raise await self.unknown()
                 continue  # it went away between the wait and the look: look again
             self.identity.steps.append(step)
             await self._act(step)
@@ -183,7 +183,7 @@ class MicrosoftSignIn:
                 if await self.step() == step:
                     raise TransientError(f"Microsoft sign-in did not move on after the {WHAT.get(step, step)} step "
                                          f"({plain_url(self.page.url)})")
-                raise await self._unknown()
+                raise await self.unknown()
             errors = await error_texts(self.page, ERROR_CSS)
             if errors:
                 message = " ".join(errors[0].split())
@@ -196,7 +196,8 @@ class MicrosoftSignIn:
         raise DriftError(SITE, PAGE, "sign in", "the end of the sign-in", ["leaving the sign-in site"],
                          plain_url(self.page.url))
 
-    async def _unknown(self) -> UnknownPage:
+    async def unknown(self) -> UnknownPage:
+        """The page showing, named for a person: a sign-in page the robot does not know."""
         heading = ""
         try:
             titles = await self.page.get_by_role("heading").filter(visible=True).all_inner_texts()

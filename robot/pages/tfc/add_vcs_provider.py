@@ -110,9 +110,10 @@ class AddVcsProviderPage:
             await combo.click()
         option = await find(self.page, WHERE, step, f'option "{label}"', role("option", label),
                             inside('[role="listbox"]', text(label)))
+        shown = " ".join((await option.inner_text()).split()).lower()  # its words, as the page writes them
         await option.click()
         try:  # the drop-down now shows the choice: as its value (an input) or as its text
-            await until(combo, _SHOWS_CHOICE, {"label": label.lower(), "placeholder": PROVIDER_PLACEHOLDER.lower()},
+            await until(combo, _SHOWS_CHOICE, {"label": shown, "placeholder": PROVIDER_PLACEHOLDER.lower()},
                         TIMEOUT_MS)
         except PlaywrightTimeout:
             raise DriftError(SITE, WHERE.page, step, f'"{label}" shown as chosen in the drop-down',
