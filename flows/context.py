@@ -54,11 +54,13 @@ class FlowContext:
         self.note(f"warning: {text}")
 
     def remember(self, **values: Any) -> None:
-        """Stores values the next steps and a resumed run need (App ID, callback URL, token id)."""
+        """Stores values the next steps and a resumed run need (App ID, callback URL, token id, and when the
+        credential ends: journaled as "expires <date>")."""
         for key, value in values.items():
             setattr(self.result, key, value)
         if self.journal and self._current:
-            self.journal.record(self.task.org, self._current.name, "progress",
+            detail = f"{EXPIRES}{values['expires']}" if values.get("expires") else None
+            self.journal.record(self.task.org, self._current.name, "progress", detail=detail,
                                 **{_JOURNAL_FIELDS[k]: v for k, v in values.items() if k in _JOURNAL_FIELDS})
 
     async def shot(self, step: str, page: Page, parts: dict[str, Part] | None = None,
@@ -134,6 +136,15 @@ def _site(settings: Settings, url: str) -> str:
         if urlsplit(base).netloc == host:
             return name
     return host
+
+
+EXPIRES = "expires "  # journal detail: when the org's credential ends
+
+
+def journaled_expiry(journal: Journal, org: str) -> str:
+    """The end date of `org`'s credential the journal last recorded ("" when none)."""
+    ends = [e["detail"][len(EXPIRES):] for e in journal.steps(org) if (e["detail"] or "").startswith(EXPIRES)]
+    return ends[-1] if ends else ""
 
 
 _JOURNAL_FIELDS = {"app_id": "app_id", "callback_url": "callback_url",

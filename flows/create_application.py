@@ -132,6 +132,7 @@ async def _replace_mismatched(ctx: FlowContext, details: ApplicationDetailsPage,
 
 async def _opened(ctx: FlowContext, details: ApplicationDetailsPage, created: bool) -> Application:
     app = Application(await details.app_id(), await details.callback_url(), details, created)
-    ctx.remember(app_id=app.app_id)
+    ends = max(await details.secret_expiries(), default=None)
+    ctx.remember(app_id=app.app_id, expires=ends.isoformat() if ends else "")
     await ctx.shot("application-details", ctx.ado_page, masks=details.secret_locators)
     return app

@@ -12,6 +12,7 @@ from .connect_organization import connect_organization
 from .context import FlowContext
 from .create_application import create_application, open_profile
 from .entra_route import connect_org_entra
+from .expiry import remember_expiry
 from .pat_route import connect_org_pat
 from .update_callback_url import update_callback_url
 from .verify import verify
@@ -36,6 +37,7 @@ async def connect_org(ctx: FlowContext) -> None:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url, oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
+            await remember_expiry(ctx)
         else:
             ctx.note("a provider exists but is not connected" if card else "no provider yet")
     if not (card and card.connected):

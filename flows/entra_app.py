@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from robot.errors import FinalError
 from robot.graph import ADO_RESOURCE_APP_ID, Graph
+from robot.pages.ado.application_details import parse_date
 from robot.pages.entra.app_registrations import AppRegistrationsPage
 from robot.pages.entra.application import ApplicationPage
 from robot.pages.entra.certificates_secrets import CertificatesSecretsPage
@@ -43,6 +44,12 @@ class EntraApp:
 def secret_description(ctx: FlowContext) -> str:
     """"vcs-robot <the run's day>": the robot's secrets, told apart from a team's own by their description."""
     return f"{SECRET_PREFIX} {ctx.settings.clock.today().isoformat()}"
+
+
+def remember_end(ctx: FlowContext, shown: str) -> None:
+    """When the new client secret ends, as the portal or Graph shows it (for the report)."""
+    ends = parse_date(shown)
+    ctx.remember(expires=ends.isoformat() if ends else "")
 
 
 def _two_apps(name: str, client_ids: list[str]) -> FinalError:
@@ -96,8 +103,10 @@ async def _via_portal(ctx: FlowContext, callback_url: str, new_secret: bool, adm
 
 async def _portal_secret(ctx: FlowContext, app: EntraApp, secrets: CertificatesSecretsPage) -> None:
     leftovers = [s.secret_id for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
-    app.secret, app.secret_id = await secrets.new_client_secret(secret_description(ctx))
+    app.secret, row = await secrets.new_client_secret(secret_description(ctx))
+    app.secret_id = row.secret_id
     made(ctx, "entra-secret", app.secret_id)
+    remember_end(ctx, row.expires)
     ctx.note(f"added a client secret ({app.secret_id})")
     await ctx.shot("entra-client-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     for key in await _removable(ctx, app, leftovers):
@@ -163,6 +172,7 @@ async def _via_graph(ctx: FlowContext, callback_url: str, new_secret: bool, admi
             app.secret, answer = await graph.add_password(app.object_id, secret_description(ctx))
             app.secret_id = answer.get("keyId", "")
             made(ctx, "entra-secret", app.secret_id)
+            remember_end(ctx, answer.get("endDateTime") or "")
             ctx.note(f"added a client secret ({app.secret_id})")
             for key in await _removable(ctx, app, leftovers):
                 await graph.remove_password(app.object_id, key)

@@ -35,6 +35,7 @@ from robot.pages.tfc.setup_provider import SetupProviderPage
 from .context import FlowContext
 from .entra_app import EntraApp, add_redirect_uri, entra_app
 from .existing import connected_token
+from .expiry import remember_expiry
 from .verify import verify
 from .wizard_page import open_setup, our_provider
 
@@ -61,6 +62,7 @@ async def connect_org_entra(ctx: FlowContext, generation: str) -> None:
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
+            await remember_expiry(ctx)
             return await verify(ctx)
         ctx.note("an unconnected provider of that name exists" if card else "no provider yet")
     async with ctx.step("preconditions"):

@@ -20,14 +20,17 @@ The token's name is the task's app_name ("Terraform Cloud (<org>)" unless the or
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator
 
-from robot.errors import FinalError, RobotError
-from robot.pages.ado.personal_access_tokens import DEFAULT_SCOPES, PersonalAccessTokensPage, TokenRow
+from robot.errors import FinalError
+from robot.pages.ado.personal_access_tokens import (
+    DEFAULT_SCOPES,
+    PersonalAccessTokensPage,
+    TokenRow,
+    token_family,
+)
 from robot.pages.tfc.advanced_settings import AdvancedSettingsPage
 from robot.pages.tfc.providers_wizard import ProviderEntry, ProvidersPage
 from robot.secrets import Secret
@@ -36,6 +39,7 @@ from robot.tfc_api import TfcApi
 from .add_vcs_provider import open_providers
 from .context import FlowContext
 from .existing import connected_token
+from .expiry import remember_expiry
 from .safety import REPLACE_TOKENS, Act, allow, made, made_by_this_run
 from .usage import ado_org_unused
 from .verify import verify
@@ -58,7 +62,7 @@ async def connect_org_pat(ctx: FlowContext, generation: str) -> None:
         connected, state = await _check_existing(ctx, generation)
         if connected:
             ctx.note("already connected: nothing to do")
-            await _read_expiry(ctx)
+            await remember_expiry(ctx)
         elif generation == "seed" and not ctx.settings.tfc_token:
             raise FinalError(SEED_NO_PAT_FORM)  # before a token is made that nothing could use
     if connected:
@@ -103,19 +107,8 @@ async def _check_existing(ctx: FlowContext, generation: str) -> tuple[bool, Any]
     return False, state
 
 
-async def _read_expiry(ctx: FlowContext) -> None:
-    """Best effort, for the report: when the token of our name expires (an org already connected)."""
-    pats = PersonalAccessTokensPage(ctx.ado_page, ctx.azure)
-    try:
-        await pats.open_from_profile(ctx.settings.azure_devops_url)
-        expires = await pats.expiry_of(ctx.task.app_name)
-    except (RobotError, PlaywrightError) as e:
-        ctx.note(f"the token's expiry is unknown ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
-        return
-    _remember_expiry(ctx, expires)
-
-
-def _remember_expiry(ctx: FlowContext, expires: dt.date | None, name: str = "") -> None:
+def remember_token_end(ctx: FlowContext, expires: dt.date | None, name: str = "") -> None:
+    """When the token `name` ends (for the report), or a note that the page shows no date."""
     name = name or ctx.task.app_name
     ctx.remember(expires=expires.isoformat() if expires else "")
     ctx.note(f"the token {name!r} expires on {expires.isoformat()}" if expires
@@ -139,7 +132,7 @@ async def create_token(ctx: FlowContext) -> Secret:
     if len(live) > 1:
         raise FinalError(f"Azure DevOps has {len(live)} active personal access tokens named {name!r}: revoke the "
                          f"extra ones by hand (a token's value cannot be read again)")
-    family = re.compile(rf"{re.escape(name.strip())}(?: \(\d+\))?", re.IGNORECASE)
+    family = token_family(name)
     ours = [t for t in rows if family.fullmatch(t.name.strip()) and made_by_this_run(ctx, "pat", t.name)]
     token: Secret | None = None
     if ours or (live and REPLACE_TOKENS in ctx.allow):
@@ -160,7 +153,7 @@ async def create_token(ctx: FlowContext) -> Secret:
     async def row() -> Locator:
         return (await pats.rows_named(name, active=True))[0]
     await ctx.shot("pat-created", ctx.ado_page, {"row": row}, masks=pats.secret_locators())
-    _remember_expiry(ctx, await pats.expiry_of(name), name)
+    remember_token_end(ctx, await pats.expiry_of(name), name)
     return token
 
 

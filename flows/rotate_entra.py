@@ -26,9 +26,9 @@ from robot.pages.tfc.providers_wizard import ProvidersPage
 from robot.secrets import Secret
 
 from .context import FlowContext
-from .entra_app import SECRET_PREFIX, secret_description
+from .entra_app import SECRET_PREFIX, remember_end, secret_description
 from .existing import connected_token
-from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, update_provider
+from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, provider_updated_after, update_provider
 from .safety import ROTATE, Act, allowed
 from .usage import app_unused
 from .verify import verify
@@ -42,7 +42,7 @@ async def rotate_org_entra(ctx: FlowContext) -> None:
     async with ctx.step("check_provider"):
         card = await connected_provider(ctx, providers)
     earlier = journaled_new_secret(ctx.journal, ctx.task.org)
-    held = earlier is not None and _provider_updated_after(ctx, earlier)
+    held = earlier is not None and provider_updated_after(ctx.journal, ctx.task.org, earlier)
     secrets: CertificatesSecretsPage | None = None
     secret = None
     async with ctx.step("generate_secret"):
@@ -66,17 +66,6 @@ async def rotate_org_entra(ctx: FlowContext) -> None:
     await verify(ctx)
 
 
-def _provider_updated_after(ctx: FlowContext, key: str) -> bool:
-    """Whether the journal shows Terraform Cloud given the secret `key` (update_provider done after it)."""
-    seen = False
-    for event in ctx.journal.steps(ctx.task.org) if ctx.journal else []:
-        if event["step"] == "generate_secret" and (event["detail"] or "").startswith(NEW_SECRET + key):
-            seen = True
-        elif seen and event["step"] == "update_provider" and event["status"] == "done":
-            return True
-    return False
-
-
 async def _open_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
     apps = AppRegistrationsPage(ctx.ado_page, ctx.azure)
     await apps.open(ctx.settings.entra_url)
@@ -90,14 +79,16 @@ async def _open_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
 
 async def _new_secret(ctx: FlowContext, secrets: CertificatesSecretsPage | None) -> tuple[Secret, str]:
     if secrets is not None:
-        secret, key = await secrets.new_client_secret(secret_description(ctx))
+        secret, row = await secrets.new_client_secret(secret_description(ctx))
+        key = row.secret_id
+        remember_end(ctx, row.expires)
         await ctx.shot("entra-rotate-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     else:
         async with Graph(ctx.settings) as graph:
             app = await _graph_app(ctx, graph)
             secret, answer = await graph.add_password(app["id"], secret_description(ctx))
             key = answer.get("keyId", "")
-            ctx.remember(expires=(answer.get("endDateTime") or "")[:10])
+            remember_end(ctx, answer.get("endDateTime") or "")
     ctx.note(f"added a client secret ({key})")
     return secret, key
 

@@ -149,15 +149,16 @@ def journaled_new_secret(journal, org: str) -> str | None:
     return known
 
 
-def journaled_expiry(journal, org: str) -> str:
-    """The expiry date the latest rotation of `org` recorded for its new secret ("" when none)."""
-    expires = ""
-    for event in journal.steps(org):
-        detail = event["detail"] or ""
-        if event["step"] == "generate_secret" and event["status"] == "progress" and "; expires " in detail:
-            value = detail.rsplit("; expires ", 1)[1].strip()
-            expires = "" if value == "?" else value
-    return expires
+def provider_updated_after(journal, org: str, key: str, status: str = "done") -> bool:
+    """Whether the journal shows Terraform Cloud given the new secret or token `key` (update_provider done after
+    the rotation made it); with status="started", whether a run began giving it (it may hold it, or not)."""
+    seen = False
+    for event in journal.steps(org) if journal else []:
+        if event["step"] == "generate_secret" and (event["detail"] or "").startswith(NEW_SECRET + key):
+            seen = True
+        elif seen and event["step"] == "update_provider" and event["status"] == status:
+            return True
+    return False
 
 
 async def update_provider(ctx: FlowContext, providers: ProvidersPage, name: str, secret) -> None:

@@ -27,6 +27,7 @@ from robot.pages.tfc.setup_provider import SetupProviderPage
 from . import existing
 from .context import FlowContext
 from .create_application import Application, create_application
+from .expiry import remember_expiry
 from .update_callback_url import update_callback_url
 from .verify import verify
 
@@ -83,6 +84,7 @@ async def connect_org_wizard(ctx: FlowContext, opened: bool = False, profile_ope
             ctx.note("already connected: nothing to do")
             ctx.remember(callback_url=card.callback_url or "", oauth_client_id=card.client_id or "",
                          oauth_token_id=card.oauth_token_id)
+            await remember_expiry(ctx)
         else:
             ctx.note({None: "no provider yet", "setup-incomplete": "an unfinished provider exists",
                       "not-connected": "a provider exists but is not connected"}[card.status if card else None])

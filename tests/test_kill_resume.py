@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -132,10 +133,10 @@ def _journal_done(journal: Path) -> set[str]:
         return set()
 
 
-def kill_in_window(sb: Sandbox, opened: Callable[[State], bool], args: list[str], tmp_path: Path,
-                   n: int) -> tuple[State, float]:
-    """Runs the robot in a child process and SIGKILLs it at the first poll that sees the window `opened`.
-    Returns the state read after the kill and how long after the start the kill came."""
+def kill_in_window(sb: Sandbox, opened: Callable[[Any], bool], args: list[str], tmp_path: Path,
+                   n: int, look: Callable[[World], Any] = observe) -> tuple[Any, float]:
+    """Runs the robot in a child process and SIGKILLs it at the first poll that sees the window `opened` in
+    what `look` reads. Returns what it reads after the kill and how long after the start the kill came."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
     env.update(sb.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))  # as run_cli: the resume finds the sessions
     stderr = tmp_path / f"killed-run-{n}.stderr"
@@ -144,7 +145,7 @@ def kill_in_window(sb: Sandbox, opened: Callable[[State], bool], args: list[str]
                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     start = time.monotonic()
     try:
-        while not opened(observe(sb.world)):
+        while not opened(look(sb.world)):
             assert child.poll() is None, f"the robot ended (exit {child.returncode}) before the window opened:\n" \
                                          + stderr.read_text()[-3000:]
             assert time.monotonic() - start < 90, "the window never opened"
@@ -156,7 +157,7 @@ def kill_in_window(sb: Sandbox, opened: Callable[[State], bool], args: list[str]
             os.killpg(child.pid, signal.SIGKILL)
         child.wait()
     time.sleep(0.3)  # a request the browser had already sent is answered by now
-    return observe(sb.world), at
+    return look(sb.world), at
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -7,9 +7,9 @@ import sys
 
 from ..errors import BadInput
 from ..secrets import redact
-from . import check, connect, demo, doctor, fidelity, migrate, provision, rotate, screenshots, serve, sign_in
+from . import check, connect, demo, doctor, expiry, fidelity, migrate, provision, rotate, screenshots, serve, sign_in
 
-COMMANDS = (connect, provision, rotate, migrate, sign_in, doctor, demo, screenshots, check, fidelity, serve)
+COMMANDS = (connect, provision, rotate, expiry, migrate, sign_in, doctor, demo, screenshots, check, fidelity, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,9 +7,11 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from flows.context import journaled_expiry
+from flows.expiry import expiry_of_finished
 from sandbox.world import SandboxOptions
 
 from ..config import InputFileError, OrgSpec, Plan, load_plan, load_yaml_file, parse_shard, select_orgs
@@ -73,7 +75,15 @@ def resumed_result(journal: Journal, org: str) -> OrgResult | None:
         return None
     return OrgResult(org, status="connected", app_id=state.app_id or "", callback_url=state.callback_url or "",
                      oauth_client_id=state.client_id or "", oauth_token_id=state.token_id or "",
+                     expires=journaled_expiry(journal, org),
                      steps=[StepRecord("resumed", "skipped", notes=["finished by an earlier run"])])
+
+
+def _read_expiries(jobs: list, options: RunOptions, done: dict[str, OrgResult]) -> None:
+    """The end date of each finished organization's credential, read from the sites into its result."""
+    reading = replace(options, flow=expiry_of_finished, step_screenshots=False, doc_images=False, journal=None)
+    for read in asyncio.run(run_orgs(jobs, reading)):
+        done[read.org].expires = read.expires
 
 
 def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_result,
@@ -120,6 +130,9 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
             closed = journal.mark_interrupted()
             print(f"interrupted: {len(closed)} step(s) recorded as interrupted; rerun with --resume", file=sys.stderr)
             return 130
+        await_expiry = [s for s in specs if s.name in done and not done[s.name].expires]
+        if await_expiry:  # finished earlier, its end date not journaled: read it again
+            _read_expiries([plan.job(s) for s in await_expiry], options, done)
         by_name = {r.org: r for r in results} | done
         ordered = [by_name[s.name] for s in specs]
         doc = write_all(run.out, ordered, command, time.perf_counter() - started,

@@ -1,39 +1,34 @@
-"""`vcs-robot rotate ORGS.yaml`: a new client secret for every organization, unattended, journaled and
-resumable like provisioning (same YAML, journal, progress and reports).
+"""`vcs-robot rotate ORGS.yaml [--expiring-within DAYS]`: a new credential for every organization's provider,
+unattended, journaled and resumable like provisioning (same YAML, journal, progress and reports).
 
-Per org (flows/rotate.py): a new secret on the app (Azure DevOps OAuth app: "Generate Secret"; Entra ID app:
-"New client secret" or Graph's addPassword), the new secret into the Terraform Cloud provider,
-"Reauthorize" to prove it, then the old secret revoked. The report gives each org's
-new expiry date. Run it on the same account pairs and YAML as `provision`.
+Per org (flows/rotate.py): a new client secret on the app (Azure DevOps OAuth app: "Generate Secret"; Entra ID
+app: "New client secret" or Graph's addPassword) or a new personal access token beside the old one, put into the
+Terraform Cloud provider and proven, then the old one retired (through the safety gate). The report gives each
+org's new end date. `--expiring-within DAYS` rotates only the organizations whose credential ends within DAYS.
+Run it on the same account pairs and YAML as `provision`.
 """
 from __future__ import annotations
 
 import argparse
 
 from flows.rotate import rotate as rotate_flow
-from flows.rotate_secret import journaled_expiry
+from flows.rotate import rotate_if_ending
 
-from ..journal import Journal
-from ..model import OrgResult
+from ..errors import BadInput
 from .options import browser_options, output_options, plan_options, sites_options
-from .plan_run import PlanRun, resumed_result, run_plan
+from .plan_run import PlanRun, run_plan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rotate", help="give every organization's provider a new client secret (OAuth-app or "
-                                      "Entra ID app route)",
+    p = sub.add_parser("rotate", help="give every organization's provider a new client secret or token",
                        parents=[plan_options(), sites_options(), browser_options(), output_options("out/rotate")])
-    p.set_defaults(handler=lambda args: rotate(PlanRun.from_args(args)))
+    p.add_argument("--expiring-within", type=int, default=None, metavar="DAYS",
+                   help="only the organizations whose credential ends within DAYS (see vcs-robot expiry)")
+    p.set_defaults(handler=lambda args: rotate(PlanRun.from_args(args), args.expiring_within))
 
 
-def rotate(run: PlanRun) -> int:
-    """Orgs of route pat fail on their own with one clear line (a PAT is not rotated here)."""
-    return run_plan(run, "rotate", rotate_flow, rotated_result)
-
-
-def rotated_result(journal: Journal, org: str) -> OrgResult | None:
-    """An org a previous run finished rotating: its result as the journal remembers it, with its expiry."""
-    result = resumed_result(journal, org)
-    if result is not None:
-        result.expires = journaled_expiry(journal, org)
-    return result
+def rotate(run: PlanRun, expiring_within: int | None = None) -> int:
+    if expiring_within is not None and expiring_within < 0:
+        raise BadInput(f"--expiring-within {expiring_within}: must be 0 or more days")
+    flow = rotate_flow if expiring_within is None else rotate_if_ending(expiring_within)
+    return run_plan(run, "rotate", flow)

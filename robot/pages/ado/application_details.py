@@ -200,6 +200,12 @@ class ApplicationDetailsPage:
         dated = [(parse_date((await describe(row)).text) or _dt.date.min, -i) for i, row in enumerate(rows)]
         return await self._reveal(rows[-max(dated)[1]])
 
+    async def secret_expiries(self) -> list[_dt.date]:
+        """The end date of each client secret listed (read from its entry; no secret is shown)."""
+        await self.wait()
+        dates = [parse_date((await describe(row)).text) for row in await self._secret_entries("read end dates")]
+        return [d for d in dates if d]
+
     async def secrets(self) -> list[SecretRow]:
         """The client secrets listed (one, or two while rotating), with their ids, expiry dates and fingerprints
         (each is shown once to take its fingerprint)."""

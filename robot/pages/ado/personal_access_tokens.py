@@ -97,6 +97,11 @@ def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
 
+def token_family(name: str) -> re.Pattern:
+    """The names of one token and the ones made beside it: "<name>", "<name> (2)", "<name> (3)"..."""
+    return re.compile(rf"{re.escape(name.strip())}(?: \(\d+\))?", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class TokenRow:
     name: str

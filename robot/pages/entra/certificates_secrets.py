@@ -74,8 +74,8 @@ class CertificatesSecretsPage:
                                       secret_id.group(0).lower(), entry))
         return rows
 
-    async def new_client_secret(self, description: str, days: int = 180) -> tuple[Secret, str]:
-        """Adds a client secret; returns its value (shown this once) and its Secret ID."""
+    async def new_client_secret(self, description: str, days: int = 180) -> tuple[Secret, SecretRow]:
+        """Adds a client secret; returns its value (shown this once) and its row (Secret ID, end date)."""
         await click(self.page, WHERE, "new client secret", *NEW_SECRET)
         panel = await find(self.page, WHERE, "new client secret", 'the "Add a client secret" panel',
                            role("dialog", *ADD_PANEL), role("region", *ADD_PANEL))
@@ -100,7 +100,7 @@ class CertificatesSecretsPage:
         if not value or MASKED.search(value) or " " in value:
             raise DriftError(SITE, WHERE.page, "new client secret", "the new secret's value",
                              [f'value next to "{VALUE[0]}" in the new row'], self.page.url)
-        return Secret(value, "Entra client secret"), row.secret_id
+        return Secret(value, "Entra client secret"), row
 
     async def _row_shown(self, description: str) -> SecretRow:
         for _ in range(2):
