@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 
 import pytest
 import yaml
@@ -15,6 +16,7 @@ from robot.model import OrgTask
 from sandbox.server import Sandbox
 from sandbox.world import SandboxOptions
 from tests.conftest import run_cli, run_robot
+from tests.test_sessions import EXAMPLES, example_commands
 
 ADO_ORG = "contoso-sandbox"
 DAY = dt.date(2026, 3, 2)  # the sandbox's day, and so the robot's (VCS_ROBOT_TODAY)
@@ -100,9 +102,58 @@ def test_expiry_takes_the_dates_a_journal_recorded(provisioned, tmp_path):
     assert rows["example-org-1"]["where"] == "the app's details page"
 
 
-def test_bad_input_to_expiry_is_one_line_and_exit_2(tmp_path):
+def test_a_resumed_organization_reports_its_end_date(provisioned, tmp_path):
+    """--resume: a finished organization's end date comes from the journal, or from the sites when the journal does
+    not hold it (a journal written before end dates were kept)."""
+    sb, _results = provisioned
     path = tmp_path / "orgs.yaml"
-    path.write_text(yaml.safe_dump({"organizations": [{"name": "example-org-1"}]}))
-    for bad, field in ((["--within", "-1"], "--within"), (["--journal", "nowhere.sqlite"], "--journal")):
-        proc = run_cli(["expiry", str(path), *bad, "--sandbox"], cwd=tmp_path)
-        assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and field in proc.stderr, proc.stderr
+    path.write_text(yaml.safe_dump({"organizations": [{"name": "example-org-2", **ORGS["example-org-2"]}]}))
+    out, env = tmp_path / "out", {**sb.env(), "VCS_ROBOT_TODAY": DAY.isoformat()}
+    first = run_cli(["provision", str(path), "--out", str(out), "--no-screenshots"], env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [pat] = [p for p in sb.world.azure.pats_named("Terraform Cloud (example-org-2)") if not p.revoked]
+    for forget in (False, True):
+        if forget:
+            with sqlite3.connect(out / "journal.sqlite") as db:
+                db.execute("DELETE FROM events WHERE detail LIKE 'expires %'")
+        again = run_cli(["provision", str(path), "--out", str(out), "--resume"], env=env, cwd=tmp_path)
+        assert again.returncode == 0, again.stdout + again.stderr
+        [org] = json.loads((out / "result.json").read_text())["organizations"]
+        assert org["expires"] == pat.expires_date.isoformat(), (forget, org)
+
+
+def test_rotate_expiring_within_rotates_only_what_ends_soon(provisioned, tmp_path):
+    """Ends in 5, 200 and 90 days; --expiring-within 30 rotates only the first (its app's secret)."""
+    sb, _results = provisioned
+    [app] = sb.world.azure.apps_named("Terraform Cloud (example-org-1)")
+    [pat] = [p for p in sb.world.azure.pats_named("Terraform Cloud (example-org-2)") if not p.revoked]
+    [entra] = sb.world.entra.apps_named("HCP Terraform (example-org-3)")
+    with sb.world.lock:
+        app.client_secrets[-1].expires_at, pat.expires_at, entra.passwords[-1].end = at(5), at(200), at(90)
+    before = ([s.id for s in app.client_secrets], pat.regenerated, len(entra.passwords))
+    path = tmp_path / "orgs.yaml"
+    path.write_text(yaml.safe_dump({"organizations": [{"name": n, **o} for n, o in ORGS.items()]}))
+    env = {**sb.env(), "VCS_ROBOT_TODAY": DAY.isoformat()}
+    proc = run_cli(["rotate", str(path), "--expiring-within", "30", "--out", str(tmp_path / "out")], env=env,
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    orgs = {o["org"]: o for o in json.loads((tmp_path / "out" / "result.json").read_text())["organizations"]}
+    [secret] = app.client_secrets
+    assert secret.id not in before[0] and orgs["example-org-1"]["expires"] == secret.expires_date
+    assert (pat.regenerated, len(entra.passwords)) == before[1:] and len(sb.world.azure.pats_named(pat.name)) == 1
+    assert orgs["example-org-2"]["expires"] == (DAY + dt.timedelta(200)).isoformat()
+    assert [s["name"] for s in orgs["example-org-3"]["steps"]] == ["read_expiry"]
+
+
+def test_the_daily_examples_run_expiry_on_a_schedule():
+    """The GitHub Actions and Kubernetes examples run `expiry` daily and show `rotate --expiring-within`; every
+    command line in them parses."""
+    actions = yaml.safe_load((EXAMPLES / "expiry-github-actions.yml").read_text())
+    cronjob = yaml.safe_load((EXAMPLES / "k8s-expiry-cronjob.yaml").read_text())
+    assert actions.get("on", actions.get(True))["schedule"][0]["cron"].count(" ") == 4  # PyYAML reads `on` as True
+    assert cronjob["kind"] == "CronJob" and cronjob["spec"]["schedule"].count(" ") == 4
+    for name in ("expiry-github-actions.yml", "k8s-expiry-cronjob.yaml"):
+        commands = example_commands(name)
+        assert any(c[1] == "expiry" and "--within" in c for c in commands), name
+        assert any(c[1] == "rotate" and "--expiring-within" in c for c in commands), name
+

@@ -95,21 +95,43 @@ def test_a_file_that_is_not_a_sessions_file_is_bad_input(tmp_path):
 def test_the_scale_out_examples_use_the_exported_sessions_and_never_stagger():
     """Every vcs-robot command line in the examples (their scripts and comments) parses with the real parser;
     one signs in, every provision takes --sessions, nothing sleeps."""
-    from robot.commands import build_parser
-    root = Path(__file__).resolve().parent.parent / "examples"
     for name in ("k8s-indexed-job.yaml", "github-actions.yml"):
-        text = (root / name).read_text()
-        assert "sleep" not in text, name
-        scripts = [line.lstrip("# ") for line in text.splitlines() if line.lstrip().startswith("#")]
-        scripts += list(_strings(yaml.safe_load(text)))
-        commands = [shlex.split(re.sub(r"\$\(\(.*?\)\)|\$\{\{.*?\}\}|\$RUNNER_TEMP", "1", part))
-                    for script in scripts for part in re.split(r"\n|;|&&|\|", script.replace("\\\n", " "))
-                    if part.strip().startswith("vcs-robot ")]
+        assert "sleep" not in (EXAMPLES / name).read_text(), name
+        commands = example_commands(name)
         assert any(c[1] == "sign-in" for c in commands), name
         provisions = [c for c in commands if c[1] == "provision"]
         assert provisions and all("--sessions" in c for c in provisions), name
-        for command in commands:
-            build_parser().parse_args(command[1:])
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def example_commands(name: str) -> list[list[str]]:
+    """Every vcs-robot command line of examples/`name` (its scripts, comments and YAML strings), each parsed
+    with the real parser."""
+    from robot.commands import build_parser
+    text = (EXAMPLES / name).read_text()
+    scripts = [line.lstrip("# ") for line in text.splitlines() if line.lstrip().startswith("#")]
+    scripts += list(_strings(yaml.safe_load(text)))
+    if isinstance(args := yaml.safe_load(text), dict):  # a container's args list: one command line
+        scripts += [" ".join(a) for a in _lists(args) if a and a[0] == "vcs-robot"]
+    commands = [shlex.split(re.sub(r"\$\(\(.*?\)\)|\$\{\{.*?\}\}|\$RUNNER_TEMP", "1", part))
+                for script in scripts for part in re.split(r"\n|;|&&|\|", script.replace("\\\n", " "))
+                if part.strip().startswith("vcs-robot ")]
+    for command in commands:
+        build_parser().parse_args(command[1:])
+    return commands
+
+
+def _lists(node):
+    if isinstance(node, list):
+        if all(isinstance(v, str) for v in node):
+            yield node
+        for value in node:
+            yield from _lists(value)
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _lists(value)
 
 
 def _strings(node):

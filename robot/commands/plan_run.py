@@ -81,7 +81,8 @@ def resumed_result(journal: Journal, org: str) -> OrgResult | None:
 
 def _read_expiries(jobs: list, options: RunOptions, done: dict[str, OrgResult]) -> None:
     """The end date of each finished organization's credential, read from the sites into its result."""
-    reading = replace(options, flow=expiry_of_finished, step_screenshots=False, doc_images=False, journal=None)
+    reading = replace(options, flow=expiry_of_finished, step_screenshots=False, doc_images=False, journal=None,
+                      on_update=None)
     for read in asyncio.run(run_orgs(jobs, reading)):
         done[read.org].expires = read.expires
 
