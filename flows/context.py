@@ -14,6 +14,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from robot import interrupt
 from robot.capture import Capture, Masks, Part
 from robot.errors import DriftError, FinalError, RobotError, TransientError
 from robot.identity import Identity
@@ -82,13 +83,18 @@ class FlowContext:
             except PlaywrightTimeout as timeout:
                 raise await explain_timeout(self, timeout) from None
         except BaseException as e:
+            if interrupt.requested():  # Ctrl-C or SIGTERM: whatever ends the step then is not the sites' doing
+                record.status = "interrupted"
+                if self.journal:
+                    self.journal.record(self.task.org, name, "interrupted", seconds=time.perf_counter() - start)
+                raise
+            # a failure; or the flow cancelled because a page broke: the attempt failed here, the step was cut
             record.status = "failed"
             record.error = str(e).splitlines()[0] if str(e) else type(e).__name__
-            kind = "final" if isinstance(e, FinalError) else "transient"
             if self.journal:
-                status = "interrupted" if not isinstance(e, Exception) else "failed"
-                self.journal.record(self.task.org, name, status, error=record.error, error_kind=kind,
-                                    seconds=time.perf_counter() - start)
+                self.journal.record(self.task.org, name, "failed" if isinstance(e, Exception) else "interrupted",
+                                    error=record.error, error_kind="final" if isinstance(e, FinalError)
+                                    else "transient", seconds=time.perf_counter() - start)
             raise
         finally:
             record.seconds = round(time.perf_counter() - start, 3)

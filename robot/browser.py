@@ -6,12 +6,20 @@ headed runs.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
-from playwright.async_api import Browser, Playwright
+from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api._context_manager import PlaywrightContextManager
+
+try:  # Playwright's private transport module: without it, only the protection from group signals is lost
+    from playwright._impl import transport as _transport
+except ImportError:  # pragma: no cover
+    _transport = None  # type: ignore[assignment]
 
 DEBIAN_HEADLESS = ("chromium-headless-shell", "/usr/lib/chromium/chromium-headless-shell")
 DEBIAN_FULL = ("chromium", "chromium-browser", "/usr/lib/chromium/chromium")
@@ -21,6 +29,30 @@ LAUNCH_ARGS = [
     "--no-first-run", "--disable-quic", "--disable-domain-reliability", "--metrics-recording-only",
     "--font-render-hinting=none", "--force-color-profile=srgb", "--hide-scrollbars",
 ]
+
+
+def start() -> PlaywrightContextManager:
+    """`async_playwright()`, its driver (node) in a session of its own: a signal sent to the robot's whole process
+    group (Ctrl-C in a terminal, a CI runner's SIGTERM) reaches the robot only, which stops its flows and then
+    closes the browser itself (robot/interrupt.py). The driver still ends with the robot: its pipe closes."""
+    _driver_in_own_session()
+    return async_playwright()
+
+
+class _OwnSession:
+    """The `asyncio` Playwright's transport sees: the same, but its subprocesses start a new session."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def create_subprocess_exec(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(*args, start_new_session=True, **kwargs)
+
+
+def _driver_in_own_session() -> None:
+    if _transport is not None and getattr(_transport, "asyncio", None) is asyncio:
+        _transport.asyncio = _OwnSession()  # type: ignore[assignment]
 
 
 def _playwright_bundled(headless: bool) -> bool:
@@ -61,8 +93,11 @@ async def launch(playwright: Playwright, headless: bool = True, slow_mo: float =
     args = list(LAUNCH_ARGS)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses its sandbox as root
+    # the robot handles Ctrl-C and SIGTERM itself (robot/interrupt.py): a signal to the whole process group must
+    # not close the browser under the flows before their steps are recorded as interrupted
     return await playwright.chromium.launch(
-        executable_path=find_executable(headless), headless=headless, args=args, slow_mo=slow_mo)
+        executable_path=find_executable(headless), headless=headless, args=args, slow_mo=slow_mo,
+        handle_sigint=False, handle_sigterm=False, handle_sighup=False)
 
 
 async def connect(playwright: Playwright, endpoint: str) -> Browser:

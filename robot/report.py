@@ -15,9 +15,14 @@ from .secrets import redact
 _env = jinja2.Environment(loader=jinja2.PackageLoader("robot", "templates"), autoescape=True)
 
 
+STOPPED = ("interrupted", "not started")  # an org's status after Ctrl-C or SIGTERM: neither done nor failed
+
+
 def summary(results: list[OrgResult]) -> dict:
     connected = sum(r.status == "connected" for r in results)
-    return {"organizations": len(results), "connected": connected, "failed": len(results) - connected}
+    stopped = sum(r.status in STOPPED for r in results)
+    return {"organizations": len(results), "connected": connected, "failed": len(results) - connected - stopped,
+            "interrupted": stopped}
 
 
 def write_all(out: Path, results: list[OrgResult], command: str, seconds: float, extra: dict | None = None) -> dict:
@@ -47,11 +52,15 @@ def junit(results: list[OrgResult], command: str) -> str:
     cases = []
     for r in results:
         body = ""
-        if r.status != "connected":
+        if r.status in STOPPED:
+            body = f"<skipped message={quoteattr(r.status)}/>"
+        elif r.status != "connected":
             body = f"<failure message={quoteattr(r.error)} type={quoteattr(r.error_kind or 'error')}>" \
                    f"{escape(' / '.join(f'{s.name}: {s.status}' for s in r.steps))}</failure>"
         cases.append(f'  <testcase classname="vcs-robot.{escape(command)}" name={quoteattr(r.org)} '
                      f'time="{r.seconds:.3f}">{body}</testcase>')
-    failures = sum(r.status != "connected" for r in results)
+    failures = sum(r.status not in ("connected", *STOPPED) for r in results)
+    skipped = sum(r.status in STOPPED for r in results)
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<testsuite name="vcs-robot {escape(command)}" '
-            f'tests="{len(results)}" failures="{failures}" errors="0">\n' + "\n".join(cases) + "\n</testsuite>\n")
+            f'tests="{len(results)}" failures="{failures}" errors="0" skipped="{skipped}">\n'
+            + "\n".join(cases) + "\n</testsuite>\n")

@@ -21,7 +21,6 @@ from playwright.async_api import (
     Request,
     Response,
     StorageState,
-    async_playwright,
 )
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -30,6 +29,7 @@ from flows.context import FlowContext, explain_timeout
 from flows.sign_in import is_sign_in_url, on_sign_in_page, sign_in_both
 
 from . import browser as browsers
+from . import interrupt
 from .capture import Capture, Manifest, load_manifest
 from .errors import DriftError, FinalError, TransientError, UnknownPage
 from .journal import ORG_STEP, Journal
@@ -47,6 +47,7 @@ TRANSIENT_MARKERS = ("server_error", "temporarily_unavailable", "service unavail
 
 
 Flow = Callable[[FlowContext], Awaitable[None]]
+INTERRUPTED, NOT_STARTED = "interrupted", "not started"  # an org's status after a stop request
 WORKERS_PER_CORE = 4  # bench/README.md: CPU-bound past 4 contexts per core, no faster beyond
 BASE_MIB, PER_WORKER_MIB = 600, 150  # bench/README.md: ~560 MiB with one worker, ~90 MiB more per worker
 
@@ -94,24 +95,43 @@ class RunOptions:
 
 
 async def run_orgs(jobs: list[tuple[OrgTask, Settings]], options: RunOptions) -> list[OrgResult]:
-    """Connects every job's org (each with its own settings); one org's failure never stops the others."""
+    """Connects every job's org (each with its own settings); one org's failure never stops the others.
+    A stop request (robot/interrupt.py) ends it early: the orgs in flight come back "interrupted", the others
+    "not started"."""
     manifest = load_manifest()
-    async with async_playwright() as playwright:
+    async with browsers.start() as playwright:
         browser = await _browser(playwright, options)
+        sessions = Sessions(browser, manifest, options)
         try:
-            sessions = Sessions(browser, manifest, options)
             limit = asyncio.Semaphore(max(1, options.workers))
 
             async def one(index: int, task: OrgTask, settings: Settings) -> OrgResult:
-                async with limit:
-                    try:
-                        await sessions.signed_in(settings, task.org)
-                    except (FinalError, TransientError) as e:  # no session: the org fails with the reason
-                        return _refused(task, e, options, "final" if isinstance(e, FinalError) else "transient")
-                    return await run_org(browser, settings, task, sessions, manifest, options, docs=index == 0)
+                began = False
+                try:
+                    async with limit:
+                        if interrupt.requested():
+                            return OrgResult(task.org, NOT_STARTED)
+                        began = True
+                        try:
+                            await sessions.signed_in(settings, task.org)
+                        except (FinalError, TransientError) as e:  # no session: the org fails with the reason
+                            return _refused(task, e, options, "final" if isinstance(e, FinalError) else "transient")
+                        return await run_org(browser, settings, task, sessions, manifest, options, docs=index == 0)
+                except asyncio.CancelledError:
+                    if not interrupt.requested():
+                        raise
+                    return _interrupted(task, options) if began else OrgResult(task.org, NOT_STARTED)
 
-            return list(await asyncio.gather(*(one(i, t, s) for i, (t, s) in enumerate(jobs))))
+            runs = [asyncio.ensure_future(one(i, t, s)) for i, (t, s) in enumerate(jobs)]
+            try:
+                return list(await asyncio.gather(*runs))
+            except asyncio.CancelledError:
+                if not interrupt.requested():
+                    raise
+                await asyncio.wait(runs)  # each ends with what it has
+                return [r.result() for r in runs]
         finally:
+            await sessions.cancel_pending()
             await browser.close()
 
 
@@ -143,6 +163,13 @@ class Sessions:
         self._current[key] = asyncio.ensure_future(
             sign_in_once(self.browser, settings, org, self.manifest, self.options, steps))
         self.options.stats["sign_ins"] += 1
+
+    async def cancel_pending(self) -> None:
+        """Stops the sign-ins still running (a stop request came during one)."""
+        pending = [f for f in self._current.values() if not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def lost(self, settings: Settings, org: str, state: StorageState) -> None:
         """The session `state` no longer works: sign in again unless another flow already did."""
@@ -233,7 +260,7 @@ async def sign_in_pairs(jobs: list[tuple[OrgTask, Settings]], options: RunOption
     for task, settings in jobs:
         first.setdefault(pair_key(settings), (task, settings))
     manifest = load_manifest()
-    async with async_playwright() as playwright:
+    async with browsers.start() as playwright:
         browser = await _browser(playwright, options)
         try:
             signed_in = []
@@ -266,14 +293,18 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
         try:
             await _run_until_broken(ctx, options.flow)
             result.status, result.error, result.error_kind = "connected", "", ""
-        except (FinalError, TransientError, PlaywrightError, asyncio.TimeoutError, OSError) as error:
-            # a wait that ended without what was expected, outside a step, is named by what shows too
-            e = await explain_timeout(ctx, error) if isinstance(error, PlaywrightTimeout) else error
-            kind = await _classify(ctx, e)
-            _failed(result, e, kind)
-            if isinstance(e, SessionLost) or (isinstance(e, DriftError) and kind == "transient"):
-                sessions.lost(settings, task.org, state)
-            await _failure_screenshot(ctx, options.out / task.org)
+        except (asyncio.CancelledError, FinalError, TransientError, PlaywrightError, asyncio.TimeoutError,
+                OSError) as error:
+            if interrupt.requested():  # stopped; an error then is the browser closing, not the sites' doing
+                kind = result.status = INTERRUPTED
+                result.error = result.error_kind = ""
+            elif isinstance(error, Exception):
+                kind = await _failure(ctx, error, options.out / task.org)
+                if kind == "lost":
+                    sessions.lost(settings, task.org, state)
+                    kind = "transient"
+            else:
+                raise
         finally:
             if options.trace:
                 path = options.out / task.org / f"trace-{attempt}.zip"
@@ -290,10 +321,29 @@ async def run_org(browser: Browser, settings: Settings, task: OrgTask, sessions:
     result.seconds = round(time.perf_counter() - started, 3)
     if options.journal:
         ending = {"error": result.error, "error_kind": result.error_kind} if result.error else {}
-        options.journal.record(task.org, ORG_STEP, "done" if result.status == "connected" else "failed",
-                               seconds=result.seconds, **ending)
+        status = {"connected": "done", INTERRUPTED: INTERRUPTED}.get(result.status, "failed")
+        options.journal.record(task.org, ORG_STEP, status, seconds=result.seconds, **ending)
     _update(options, task.org, result.status)
     return result
+
+
+def _interrupted(task: OrgTask, options: RunOptions) -> OrgResult:
+    """An org stopped while it was signing in (no step of its own had begun)."""
+    if options.journal:
+        options.journal.record(task.org, ORG_STEP, INTERRUPTED)
+    _update(options, task.org, INTERRUPTED)
+    return OrgResult(task.org, INTERRUPTED)
+
+
+async def _failure(ctx: FlowContext, error: Exception, folder: Path) -> str:
+    """Records the attempt's failure in its result, with screenshots; returns its kind ("final", "transient", or
+    "lost": transient, and the session must be signed in again)."""
+    # a wait that ended without what was expected, outside a step, is named by what shows too
+    e = await explain_timeout(ctx, error) if isinstance(error, PlaywrightTimeout) else error
+    kind = await _classify(ctx, e)
+    _failed(ctx.result, e, kind)
+    await _failure_screenshot(ctx, folder)
+    return "lost" if isinstance(e, SessionLost) or (isinstance(e, DriftError) and kind == "transient") else kind
 
 
 class BrokenPage(TransientError):
@@ -331,7 +381,14 @@ async def _run_until_broken(ctx: FlowContext, run_flow: Flow) -> None:
         page.on("requestfailed", on_failed)
         page.on("framenavigated", on_navigated)
     flow: asyncio.Future[None] = asyncio.ensure_future(run_flow(ctx))
-    await asyncio.wait([flow, broken], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
+    try:
+        await asyncio.wait([flow, broken], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
+    except asyncio.CancelledError:  # a stop request: the flow ends its step as interrupted
+        flow.cancel()
+        broken.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await flow
+        raise
     if flow.done():
         broken.cancel()
         return flow.result()

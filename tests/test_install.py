@@ -52,5 +52,5 @@ def test_the_installed_package_runs_the_demo_from_another_folder(tmp_path):
     demo = run(str(venv / "bin" / "vcs-robot"), "demo", "--out", "out", "--no-screenshots", cwd=elsewhere, env=env)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     result = json.loads((elsewhere / "out" / "result.json").read_text())
-    assert result["summary"] == {"organizations": 5, "connected": 5, "failed": 0}
+    assert result["summary"] == {"organizations": 5, "connected": 5, "failed": 0, "interrupted": 0}
     assert len(list((elsewhere / "out" / "docs").glob("*.png"))) == 6  # the manifest was found

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("robot", "flows", "sandbox")
 # lowest first; a module may import modules of its own rank or lower
 RANKS = [
-    ("robot.errors", "robot.secrets", "robot.clock"),
+    ("robot.errors", "robot.secrets", "robot.clock", "robot.interrupt"),
     ("robot.totp", "robot.identity", "robot.model", "robot.browser", "robot.journal", "robot.capture",
      "robot.tfc_api", "robot.graph", "robot.traces", "robot.docs_images"),
     ("robot.locate",),

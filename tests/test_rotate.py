@@ -79,7 +79,7 @@ def test_rotates_five_orgs_and_revokes_the_old_secrets(sandbox, tmp_path):
                    env=sandbox.env(), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((out / "result.json").read_text())
-    assert doc["summary"] == {"organizations": 5, "connected": 5, "failed": 0}
+    assert doc["summary"] == {"organizations": 5, "connected": 5, "failed": 0, "interrupted": 0}
     by_org = {o["org"]: o for o in doc["organizations"]}
     for name, (_app, old_id, old_value) in before.items():
         assert_rotated(sandbox, name, old_id, old_value, by_org[name]["expires"])

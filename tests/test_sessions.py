@@ -115,9 +115,10 @@ def example_commands(name: str) -> list[list[str]]:
     scripts += list(_strings(yaml.safe_load(text)))
     if isinstance(args := yaml.safe_load(text), dict):  # a container's args list: one command line
         scripts += [" ".join(a) for a in _lists(args) if a and a[0] == "vcs-robot"]
+    parts = [part.strip().removeprefix("exec ") for script in scripts
+             for part in re.split(r"\n|;|&&|\|", script.replace("\\\n", " "))]
     commands = [shlex.split(re.sub(r"\$\(\(.*?\)\)|\$\{\{.*?\}\}|\$RUNNER_TEMP", "1", part))
-                for script in scripts for part in re.split(r"\n|;|&&|\|", script.replace("\\\n", " "))
-                if part.strip().startswith("vcs-robot ")]
+                for part in parts if part.startswith("vcs-robot ")]
     for command in commands:
         build_parser().parse_args(command[1:])
     return commands

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright
 from playwright.async_api import Error as PlaywrightError
 
 from robot import browser as browsers
@@ -82,7 +82,7 @@ class Walk:
         return asyncio.run_coroutine_threadsafe(strictly(), self._loop).result(timeout)
 
     async def _open(self) -> None:
-        self._playwright = await async_playwright().start()
+        self._playwright = await browsers.start().start()
         self._browser = await browsers.launch(self._playwright, headless=self.headless, slow_mo=self.slow_mo)
         self.context = await open_context(self._browser, self.settings, load_manifest(), None)
         self.context.set_default_timeout(30_000)

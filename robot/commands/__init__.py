@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import interrupt
 from ..errors import BadInput
 from ..secrets import redact
 from . import check, connect, demo, doctor, expiry, fidelity, migrate, provision, rotate, screenshots, serve, sign_in
@@ -24,12 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs a command. Ctrl-C or SIGTERM stops it cleanly (robot/interrupt.py): one line, exit 130 or 143."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        with interrupt.stoppable():
+            code = int(args.handler(args))
+            if not interrupt.requested():
+                return code
     except BadInput as e:
         print(f"vcs-robot: error: {redact(str(e))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("vcs-robot: interrupted", file=sys.stderr)
-        return 130
+    except (interrupt.Stopped, KeyboardInterrupt):
+        pass
+    if not interrupt.said():
+        interrupt.say(f"vcs-robot: {args.command} interrupted before it finished: run it again")
+    return interrupt.exit_code()

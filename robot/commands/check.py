@@ -16,6 +16,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+from .. import interrupt
 from ..errors import BadInput
 from .options import day_of, markup_option, today_option
 
@@ -89,7 +90,11 @@ def check(args: argparse.Namespace) -> int:
     if not importlib.util.find_spec("pytest_playwright"):  # an optional dependency: the test extra
         raise BadInput("the check needs pytest-playwright: pip install 'vcs-robot[test]'")
     pytest = importlib.import_module("pytest")
-    code = int(pytest.main(pytest_args(args)))
+    with interrupt.raising():  # pytest stops on KeyboardInterrupt: the walk is closed, the JUnit file written
+        code = int(pytest.main(pytest_args(args)))
+    if interrupt.requested():
+        interrupt.say("interrupted: the check stopped before its end (see the JUnit file); run it again")
+        return interrupt.exit_code()
     if code in (0, 5):  # 5: nothing collected
         return 0 if code == 0 else 1
     if code == 1:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from pathlib import Path
 
 from flows.docs_page import connect_org
 
+from .. import interrupt
 from ..config import load_settings
 from ..model import DEFAULT_PROVIDER_NAME, OrgTask
 from ..report import write_all
@@ -34,7 +34,7 @@ def connect(args: argparse.Namespace) -> int:
         run = RunOptions(out=out, flow=connect_org, headless=settings.headless,
                          step_screenshots=not args.no_screenshots, trace=args.trace, allow=allowed(args))
         started = time.perf_counter()
-        results = asyncio.run(run_orgs([(task, settings) for task in tasks], run))
+        results = interrupt.run(run_orgs([(task, settings) for task in tasks], run))
     doc = write_all(out, results, "connect", time.perf_counter() - started)
     print_summary(results, out)
     return 0 if doc["summary"]["failed"] == 0 else 1

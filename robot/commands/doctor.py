@@ -6,12 +6,12 @@ routes can run. Exit 0 when every organization's chosen route can run, 1 otherwi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from pathlib import Path
 
 from flows.doctor import diagnose
 
+from .. import interrupt
 from ..config import load_plan, load_settings
 from ..errors import BadInput
 from ..model import ROUTES, OrgResult, OrgTask, Settings
@@ -54,7 +54,7 @@ def doctor(args: argparse.Namespace) -> int:
         options = RunOptions(out=out, flow=diagnose, step_screenshots=False, doc_images=False, attempts=2,
                              fresh_sign_in=True)
         started = time.perf_counter()
-        results = asyncio.run(run_orgs(jobs, options))
+        results = interrupt.run(run_orgs(jobs, options))
     write_all(out, results, "doctor", time.perf_counter() - started)
     print_table(results, [settings for _, settings in jobs], options.journeys)
     return 0 if all(r.status == "connected" for r in results) else 1

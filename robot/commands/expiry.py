@@ -5,7 +5,6 @@ flows/expiry.py); creates nothing. Exit 1 when any ends within DAYS (default 30)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 from flows.context import journaled_expiry
 from flows.expiry import CREDENTIALS, read_expiry
 
+from .. import interrupt
 from ..config import load_plan, parse_shard, select_orgs
 from ..errors import BadInput
 from ..journal import Journal
@@ -72,7 +72,7 @@ def read_all(args: argparse.Namespace) -> tuple[list[OrgResult], list[Settings]]
                              doc_images=False, attempts=3)
         started = time.perf_counter()
         to_read = [job for job in jobs if job[0].org not in known]
-        read = {r.org: r for r in asyncio.run(run_orgs(to_read, options))} if to_read else {}
+        read = {r.org: r for r in interrupt.run(run_orgs(to_read, options))} if to_read else {}
     where = f"the journal {args.journal}"
     results = [read.get(task.org) or OrgResult(task.org, "connected", expires=known[task.org],
                                                 facts={"credential": CREDENTIALS[task.route], "where": where})

@@ -5,13 +5,13 @@ that route's flow when missing. Journaled and resumable like provisioning (flows
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from flows.context import FlowContext
 from flows.migrate import migrate_org, plan_org
 from flows.safety import DELETE_OLD
 
+from .. import interrupt
 from ..config import OrgSpec, Plan
 from ..errors import BadInput, RobotError
 from .options import browser_options, output_options, plan_options, sites_options
@@ -51,7 +51,7 @@ def migrate(run: PlanRun, to: str, leaving: tuple[str, ...], dry: bool, delete_o
                 raise BadInput("migrate needs TFC_TOKEN (the API moves the workspaces): set it in the environment "
                                "or in .env")
         if dry:
-            return asyncio.run(_print_plans(plan, specs, to, leaving, named))
+            return interrupt.run(_print_plans(plan, specs, to, leaving, named))
         return None
 
     async def flow(ctx: FlowContext) -> None:

@@ -3,7 +3,6 @@ the journal, `--resume`, progress, the reports)."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from flows.context import journaled_expiry
 from flows.expiry import expiry_of_finished
 from sandbox.world import SandboxOptions
 
+from .. import interrupt
 from ..config import InputFileError, OrgSpec, Plan, load_plan, load_yaml_file, parse_shard, select_orgs
 from ..errors import BadInput
 from ..journal import Journal
@@ -83,7 +83,7 @@ def _read_expiries(jobs: list, options: RunOptions, done: dict[str, OrgResult]) 
     """The end date of each finished organization's credential, read from the sites into its result."""
     reading = replace(options, flow=expiry_of_finished, step_screenshots=False, doc_images=False, journal=None,
                       on_update=None)
-    for read in asyncio.run(run_orgs(jobs, reading)):
+    for read in interrupt.run(run_orgs(jobs, reading)):
         done[read.org].expires = read.expires
 
 
@@ -124,19 +124,20 @@ def run_plan(run: PlanRun, command: str, flow: Flow, resumed: Resumed = resumed_
                              browser_endpoint=run.browser_endpoint, attempts=run.attempts, sessions=sessions,
                              allow=run.allow)
         started = time.perf_counter()
-        try:
-            with progress:
-                results = asyncio.run(run_orgs(jobs, options)) if jobs else []
-        except KeyboardInterrupt:
-            closed = journal.mark_interrupted()
-            print(f"interrupted: {len(closed)} step(s) recorded as interrupted; rerun with --resume", file=sys.stderr)
-            return 130
+        with progress:
+            results = interrupt.run(run_orgs(jobs, options)) if jobs else []
         await_expiry = [s for s in specs if s.name in done and not done[s.name].expires]
-        if await_expiry:  # finished earlier, its end date not journaled: read it again
+        if await_expiry and not interrupt.requested():  # finished earlier, its end date not journaled: read it
             _read_expiries([plan.job(s) for s in await_expiry], options, done)
         by_name = {r.org: r for r in results} | done
         ordered = [by_name[s.name] for s in specs]
         doc = write_all(run.out, ordered, command, time.perf_counter() - started,
                         extra={"shard": run.shard, "sign_ins": options.stats["sign_ins"]})
         print_summary(ordered, run.out)
+        if interrupt.requested():
+            journal.mark_interrupted()  # a step a cancelled task could not close
+            steps = sum(s.status == "interrupted" for r in results for s in r.steps)
+            orgs = sum(r.status == "interrupted" for r in results)
+            interrupt.say(f"interrupted: {steps} step(s) of {orgs} organization(s); rerun with --resume")
+            return interrupt.exit_code()
         return 0 if doc["summary"]["failed"] == 0 else 1

@@ -3,11 +3,11 @@ which joins the journals of shards into one report."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from flows.docs_page import connect_org
 
+from .. import interrupt
 from ..config import OrgSpec, Plan
 from ..errors import BadInput
 from ..journal import Journal, merge
@@ -35,7 +35,7 @@ def provision(run: PlanRun, dry: bool = False) -> int:
         if not dry:
             return None
         journal_path = out / "journal.sqlite"
-        asyncio.run(dry_run(plan, specs, Journal(journal_path) if journal_path.exists() else None))
+        interrupt.run(dry_run(plan, specs, Journal(journal_path) if journal_path.exists() else None))
         return 0
     return run_plan(run, "provision", connect_org, before=plan_only)
 

@@ -22,7 +22,6 @@ once two consecutive screenshots are identical (robot/capture.py).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import logging
 import os
@@ -36,6 +35,7 @@ from flows.docs_page import connect_org
 from sandbox.server import SITES, Sandbox
 from sandbox.world import SandboxOptions
 
+from .. import interrupt
 from ..capture import docs_page_of, load_manifest
 from ..config import load_settings
 from ..docs_images import compare_all, write_docs_page
@@ -121,7 +121,9 @@ def run_flow(settings: Settings, task: OrgTask, out: Path, headless: bool = True
         shutil.rmtree(run_dir)
     run = RunOptions(out=run_dir, flow=connect_org, headless=headless, step_screenshots=False, doc_images=True,
                      attempts=1)
-    [result] = asyncio.run(run_orgs([(task, settings)], run))
+    [result] = interrupt.run(run_orgs([(task, settings)], run))
+    if interrupt.requested():
+        raise interrupt.Stopped
     if result.status != "connected":
         raise FlowFailed(f"the docs flow for {task.org} ({task.route}) failed: {result.error}",
                          transient=result.error_kind == "transient")

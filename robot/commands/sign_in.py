@@ -5,10 +5,10 @@ signed in, so shards on many machines neither sign in nor race each other for TO
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
+from .. import interrupt
 from ..config import load_plan
 from ..errors import BadInput, FinalError, TransientError
 from ..runner import RunOptions, sign_in_pairs
@@ -38,7 +38,7 @@ def sign_in(args: argparse.Namespace) -> int:
         setup_logging(out)
         options = RunOptions(out=out, flow=_no_flow, headless=not args.headed, fresh_sign_in=True)
         try:
-            signed_in = asyncio.run(sign_in_pairs([plan.job(spec) for spec in plan.orgs], options))
+            signed_in = interrupt.run(sign_in_pairs([plan.job(spec) for spec in plan.orgs], options))
         except (FinalError, TransientError) as e:  # nothing is written: a half file would be worse than none
             print(f"vcs-robot: sign-in failed: {redact(str(e))}", file=sys.stderr)
             return 1
