@@ -8,10 +8,11 @@ journal, so the kill lands where the sites hold half-done work the robot may not
              too, once the app is made and the provider still unfinished; the provider saved with the app's
              ID and secret, not connected
   rotate     the app's second secret generated, Terraform Cloud still holding the old one
-The robot (and its Playwright driver) is killed at the first poll that sees the window open; the state read
-after the kill proves where it landed. The final `--resume` must exit 0 with exactly one app and one provider
-(the ones that existed at the kills), connected with a live token made with the one secret the app has left,
-report the same ids as the sandbox holds, verified, without signing in again (the saved sessions serve).
+The robot is SIGKILLed at the first poll that sees the window open (its Playwright driver, in a session of its
+own, closes the browser as its pipe closes); the state read after the kill proves where it landed. The final
+`--resume` must exit 0 with exactly one app and one provider (the ones that existed at the kills), connected
+with a live token made with the one secret the app has left, report the same ids as the sandbox holds,
+verified, without signing in again (the saved sessions serve).
 """
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ def kill_in_window(sb: Sandbox, opened: Callable[[Any], bool], args: list[str], 
                                          + stderr.read_text()[-3000:]
             assert time.monotonic() - start < 90, "the window never opened"
             time.sleep(POLL_S)
-        os.killpg(child.pid, signal.SIGKILL)  # the robot and its Playwright driver, at once
+        os.killpg(child.pid, signal.SIGKILL)  # the robot, at once
         at = time.monotonic() - start
     finally:
         if child.poll() is None:
