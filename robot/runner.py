@@ -7,7 +7,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,19 +185,21 @@ class Sessions:
         store = SessionStore(settings.state_dir)
         key = store.path_for(settings)
         with contextlib.suppress(PlaywrightError):
+            # the cookies first: the whole state makes Playwright open a page and visit each origin the context saw
+            if _cookies(await context.cookies()) == _cookies(started_with.get("cookies", [])):
+                return
             state = await context.storage_state()
             current = self._current.get(key)
             if current is None or not current.done() or current.exception() or current.result() is not started_with:
                 return
-            if _cookies(state) != _cookies(started_with):
-                store.save(settings, state)
-                done = asyncio.get_running_loop().create_future()
-                done.set_result(state)
-                self._current[key] = done
+            store.save(settings, state)
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(state)
+            self._current[key] = done
 
 
-def _cookies(state: StorageState) -> set[tuple[str, str, str, str]]:
-    return {(c["name"], c["domain"], c["path"], c["value"]) for c in state.get("cookies", [])}
+def _cookies(cookies: Sequence[Mapping[str, Any]]) -> set[tuple[str, str, str, str]]:
+    return {(c["name"], c["domain"], c["path"], c["value"]) for c in cookies}
 
 
 def context_args(manifest: Manifest, storage_state: StorageState | None) -> dict[str, Any]:

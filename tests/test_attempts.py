@@ -258,3 +258,57 @@ def test_a_wait_that_ends_without_the_page_names_what_shows_and_is_final(tmp_pat
     assert "Timeout 45000ms" not in message
     [failed] = [e for e in events if e["status"] == "failed"]
     assert failed["step"] == "preconditions" and failed["error_kind"] == "final"
+
+
+def test_a_context_whose_session_was_renewed_hands_it_on_and_an_unchanged_one_writes_nothing(tmp_path, monkeypatch):
+    """Sessions.keep_newer: cookies the sites renewed during an org become the session of later contexts (and the
+    stored one); a context with the cookies it started with changes nothing (and costs no visit of every origin)."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from robot import browser as browsers
+    from robot import runner
+    from robot.capture import load_manifest
+    from robot.model import Settings
+    from robot.sessions import SessionStore
+
+    site = "http://127.0.0.1:9"
+    first = {"cookies": [{"name": "session", "value": "1", "domain": "127.0.0.1", "path": "/", "expires": -1,
+                          "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}
+
+    async def signed_in_once(*_args):
+        return first
+
+    monkeypatch.setattr(runner, "sign_in_once", signed_in_once)
+    settings = Settings(state_dir=tmp_path)
+    stored = SessionStore(tmp_path).path_for(settings)
+
+    async def run():
+        async with async_playwright() as playwright:
+            browser = await browsers.launch(playwright)
+            try:
+                sessions = runner.Sessions(browser, load_manifest(), runner.RunOptions(out=tmp_path, flow=None))  # type: ignore[arg-type]
+                state = await sessions.signed_in(settings, ORG)
+                context = await browser.new_context(storage_state=state)
+                whole_state = context.storage_state
+                taken: list[int] = []
+
+                async def storage_state(**kwargs):  # Playwright's: a hidden page visits each origin seen
+                    taken.append(1)
+                    return await whole_state(**kwargs)
+
+                context.storage_state = storage_state  # type: ignore[method-assign]
+                await sessions.keep_newer(settings, state, context)
+                unchanged = (await sessions.signed_in(settings, ORG), stored.exists(), len(taken))
+                await context.add_cookies([{"name": "session", "value": "2", "url": site}])
+                await sessions.keep_newer(settings, state, context)
+                await context.close()
+                return unchanged, await sessions.signed_in(settings, ORG)
+            finally:
+                await browser.close()
+
+    (kept, written, taken), renewed = asyncio.run(run())
+    assert kept is first and not written and taken == 0
+    assert [c["value"] for c in renewed["cookies"]] == ["2"]
+    assert SessionStore(tmp_path).load(settings) is not None and stored.exists()
