@@ -79,6 +79,7 @@ def test_ctrl_c_while_the_browser_works_stops_with_one_line(command, sandbox, tm
     [line] = err.strip().splitlines()
     assert line == f"vcs-robot: {command} interrupted before it finished: run it again"
     assert not (tmp_path / "sessions.json").exists()  # no half-written sessions file
+    assert not (out / "azure-devops-services.md").exists()  # nor a docs page of a run that did not finish
 
 
 def test_ctrl_c_during_a_rotation_records_interrupted_steps_and_resume_finishes(sandbox, tmp_path):
