@@ -146,6 +146,27 @@ async def add_redirect_uri(ctx: FlowContext, app: EntraApp, callback_url: str) -
     await authentication.add_redirect_uri(callback_url)
 
 
+async def open_app_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
+    """The Certificates & secrets blade of the one app named as the org's (the admin center)."""
+    apps = AppRegistrationsPage(ctx.ado_page, ctx.azure)
+    await apps.open(ctx.settings.entra_url)
+    found = await apps.apps_named(ctx.task.app_name)
+    if len(found) != 1:
+        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
+    blade = await apps.open_app(found[0])
+    ctx.remember(app_id=found[0].client_id)
+    return await blade.open_certificates_and_secrets()
+
+
+async def graph_app(ctx: FlowContext, graph: Graph) -> dict:
+    """Microsoft Graph's record of the one app named as the org's."""
+    found = await graph.applications_named(ctx.task.app_name)
+    if len(found) != 1:
+        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
+    ctx.remember(app_id=found[0]["appId"])
+    return found[0]
+
+
 # ---- Microsoft Graph ----------------------------------------------------------------------------------
 async def _via_graph(ctx: FlowContext, callback_url: str, new_secret: bool, admin_consent: bool) -> EntraApp:
     name = ctx.task.app_name

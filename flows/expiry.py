@@ -16,10 +16,9 @@ from robot.graph import Graph
 from robot.pages.ado.application_details import parse_date
 from robot.pages.ado.personal_access_tokens import PersonalAccessTokensPage, token_family
 from robot.pages.ado.profile import ProfilePage
-from robot.pages.entra.app_registrations import AppRegistrationsPage
 
 from .context import FlowContext
-from .entra_app import SECRET_PREFIX
+from .entra_app import SECRET_PREFIX, graph_app, open_app_secrets
 
 CREDENTIALS = {"oauth-app": "Azure DevOps app client secret", "entra-app": "Entra ID app client secret",
                "pat": "personal access token"}  # by route: what the connection runs on
@@ -90,21 +89,14 @@ async def _token(ctx: FlowContext) -> Credential:
 
 async def _entra_graph(ctx: FlowContext) -> Credential:
     async with Graph(ctx.settings) as graph:
-        found = await graph.applications_named(ctx.task.app_name)
-    if len(found) != 1:
-        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
-    dates = [parse_date(p.get("endDateTime") or "") for p in found[0].get("passwordCredentials") or []
+        app = await graph_app(ctx, graph)
+    dates = [parse_date(p.get("endDateTime") or "") for p in app.get("passwordCredentials") or []
              if (p.get("displayName") or "").startswith(SECRET_PREFIX)]
     return Credential(CREDENTIALS["entra-app"], max((d for d in dates if d), default=None), "Microsoft Graph")
 
 
 async def _entra_portal(ctx: FlowContext) -> Credential:
-    apps = AppRegistrationsPage(ctx.ado_page, ctx.azure)
-    await apps.open(ctx.settings.entra_url)
-    found = await apps.apps_named(ctx.task.app_name)
-    if len(found) != 1:
-        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
-    secrets = await (await apps.open_app(found[0])).open_certificates_and_secrets()
+    secrets = await open_app_secrets(ctx)
     dates = [parse_date(s.expires) for s in await secrets.secrets() if s.description.startswith(SECRET_PREFIX)]
     return Credential(CREDENTIALS["entra-app"], max((d for d in dates if d), default=None),
                       "the Entra admin center (Certificates & secrets)")

@@ -19,16 +19,15 @@ from __future__ import annotations
 from robot.errors import FinalError
 from robot.graph import Graph
 from robot.locate import origin
-from robot.pages.entra.app_registrations import AppRegistrationsPage
 from robot.pages.entra.certificates_secrets import CertificatesSecretsPage
 from robot.pages.microsoft.consent import ConsentPage
 from robot.pages.tfc.providers_wizard import ProvidersPage
 from robot.secrets import Secret
 
 from .context import FlowContext
-from .entra_app import SECRET_PREFIX, remember_end, secret_description
+from .entra_app import SECRET_PREFIX, graph_app, open_app_secrets, remember_end, secret_description
 from .existing import connected_token
-from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, provider_updated_after, update_provider
+from .rotate_secret import NEW_SECRET, connected_provider, interrupted_rotation, update_provider
 from .safety import ROTATE, Act, allowed
 from .usage import app_unused
 from .verify import verify
@@ -41,8 +40,7 @@ async def rotate_org_entra(ctx: FlowContext) -> None:
     providers = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_provider"):
         card = await connected_provider(ctx, providers)
-    earlier = journaled_new_secret(ctx.journal, ctx.task.org)
-    held = earlier is not None and provider_updated_after(ctx.journal, ctx.task.org, earlier)
+    earlier, held = interrupted_rotation(ctx.journal, ctx.task.org)
     secrets: CertificatesSecretsPage | None = None
     secret = None
     async with ctx.step("generate_secret"):
@@ -50,7 +48,7 @@ async def rotate_org_entra(ctx: FlowContext) -> None:
             new_key = earlier or ""
             ctx.note(f"an earlier run put the secret {new_key} into Terraform Cloud: carrying on with it")
         else:
-            secrets = await _open_secrets(ctx) if ctx.task.entra_via != "graph" else None
+            secrets = await open_app_secrets(ctx) if ctx.task.entra_via != "graph" else None
             secret, new_key = await _new_secret(ctx, secrets)
             if ctx.journal:
                 ctx.journal.record(ctx.task.org, "generate_secret", "progress", detail=f"{NEW_SECRET}{new_key}; "
@@ -66,17 +64,6 @@ async def rotate_org_entra(ctx: FlowContext) -> None:
     await verify(ctx)
 
 
-async def _open_secrets(ctx: FlowContext) -> CertificatesSecretsPage:
-    apps = AppRegistrationsPage(ctx.ado_page, ctx.azure)
-    await apps.open(ctx.settings.entra_url)
-    found = await apps.apps_named(ctx.task.app_name)
-    if len(found) != 1:
-        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
-    blade = await apps.open_app(found[0])
-    ctx.remember(app_id=found[0].client_id)
-    return await blade.open_certificates_and_secrets()
-
-
 async def _new_secret(ctx: FlowContext, secrets: CertificatesSecretsPage | None) -> tuple[Secret, str]:
     if secrets is not None:
         secret, row = await secrets.new_client_secret(secret_description(ctx))
@@ -85,20 +72,12 @@ async def _new_secret(ctx: FlowContext, secrets: CertificatesSecretsPage | None)
         await ctx.shot("entra-rotate-secret", ctx.ado_page, {"panel": secrets.panel}, masks=secrets.value_cells)
     else:
         async with Graph(ctx.settings) as graph:
-            app = await _graph_app(ctx, graph)
+            app = await graph_app(ctx, graph)
             secret, answer = await graph.add_password(app["id"], secret_description(ctx))
             key = answer.get("keyId", "")
             remember_end(ctx, answer.get("endDateTime") or "")
     ctx.note(f"added a client secret ({key})")
     return secret, key
-
-
-async def _graph_app(ctx: FlowContext, graph: Graph) -> dict:
-    found = await graph.applications_named(ctx.task.app_name)
-    if len(found) != 1:
-        raise FinalError(f"{len(found)} Entra ID apps are named {ctx.task.app_name!r}: expected exactly one")
-    ctx.remember(app_id=found[0]["appId"])
-    return found[0]
 
 
 async def _reauthorize(ctx: FlowContext, providers: ProvidersPage, name: str) -> None:
@@ -122,7 +101,7 @@ async def _retire_others(ctx: FlowContext, secrets: CertificatesSecretsPage | No
     touched), each through the safety gate; returns how many."""
     if ctx.task.entra_via == "graph":
         async with Graph(ctx.settings) as graph:
-            app = await _graph_app(ctx, graph)
+            app = await graph_app(ctx, graph)
             others = [p["keyId"] for p in app.get("passwordCredentials", [])
                       if p.get("keyId") != keep and (p.get("displayName") or "").startswith(SECRET_PREFIX)]
             others = [key for key in others if await allowed(ctx, _retire(ctx, app["appId"], key, keep))]
@@ -130,7 +109,7 @@ async def _retire_others(ctx: FlowContext, secrets: CertificatesSecretsPage | No
                 await graph.remove_password(app["id"], key)
             return len(others)
     if secrets is None:
-        secrets = await _open_secrets(ctx)
+        secrets = await open_app_secrets(ctx)
     else:
         await secrets.page.reload()
         await secrets.wait()

@@ -34,7 +34,7 @@ from robot.tfc_api import TfcApi
 
 from .context import FlowContext
 from .pat_route import TOKEN_DAYS, remember_token_end
-from .rotate_secret import NEW_SECRET, connected_provider, journaled_new_secret, provider_updated_after
+from .rotate_secret import NEW_SECRET, connected_provider, interrupted_rotation, provider_updated_after
 from .safety import ROTATE, Act, allow, allowed, made
 from .usage import ado_org_unused
 from .verify import verify
@@ -46,8 +46,7 @@ async def rotate_org_pat(ctx: FlowContext) -> None:
     providers = ProvidersPage(ctx.tfc_page, ctx.tfc)
     async with ctx.step("check_provider"):
         card = await connected_provider(ctx, providers)
-    earlier = journaled_new_secret(ctx.journal, ctx.task.org)
-    held = earlier is not None and provider_updated_after(ctx.journal, ctx.task.org, earlier)
+    earlier, held = interrupted_rotation(ctx.journal, ctx.task.org)
     # a run stopped while saving it: the provider may hold that token, so it is not regenerated under it
     maybe_held = earlier is not None and not held and provider_updated_after(
         ctx.journal, ctx.task.org, earlier, status="started")

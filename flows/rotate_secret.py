@@ -161,6 +161,12 @@ def provider_updated_after(journal, org: str, key: str, status: str = "done") ->
     return False
 
 
+def interrupted_rotation(journal, org: str) -> tuple[str | None, bool]:
+    """The new secret or token an unfinished rotation of `org` made, and whether Terraform Cloud took it."""
+    earlier = journaled_new_secret(journal, org)
+    return earlier, earlier is not None and provider_updated_after(journal, org, earlier)
+
+
 async def update_provider(ctx: FlowContext, providers: ProvidersPage, name: str, secret) -> None:
     if not providers.on_page():
         await providers.open(ctx.settings.tfc_url, ctx.task.org)

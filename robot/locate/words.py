@@ -70,11 +70,16 @@ def names(*variants: str) -> re.Pattern:
     return re.compile(rf"^{_GAP}(?:{_alternatives(variants)}){_GAP}$", re.IGNORECASE)
 
 
+def _in_context(variants: tuple[str, ...]) -> str:
+    """Any variant, with up to CONTEXT_WORDS words of context before and after it."""
+    before = rf"(?:{_WORD}{_GAP}){{0,{CONTEXT_WORDS}}}"
+    after = rf"(?:{_GAP}{_WORD}){{0,{CONTEXT_WORDS}}}"
+    return rf"{before}(?:{_alternatives(variants)}){after}"
+
+
 def phrase(*variants: str) -> re.Pattern:
     """`names`, also with a word of context before or after ("Sign in now", "Enter the code")."""
-    context = rf"(?:{_WORD}{_GAP}){{0,{CONTEXT_WORDS}}}"
-    after = rf"(?:{_GAP}{_WORD}){{0,{CONTEXT_WORDS}}}"
-    return re.compile(rf"^{_GAP}{context}(?:{_alternatives(variants)}){after}{_GAP}$", re.IGNORECASE)
+    return re.compile(rf"^{_GAP}{_in_context(variants)}{_GAP}$", re.IGNORECASE)
 
 
 def field_names(*variants: str) -> re.Pattern:
@@ -84,9 +89,7 @@ def field_names(*variants: str) -> re.Pattern:
 
 def field_phrase(*variants: str) -> re.Pattern:
     """`field_names` with a word of context ("Enter your one-time code")."""
-    context = rf"(?:{_WORD}{_GAP}){{0,{CONTEXT_WORDS}}}"
-    after = rf"(?:{_GAP}{_WORD}){{0,{CONTEXT_WORDS}}}"
-    return re.compile(rf"^{_GAP}{context}(?:{_alternatives(variants)}){after}{_MARKER}$", re.IGNORECASE)
+    return re.compile(rf"^{_GAP}{_in_context(variants)}{_MARKER}$", re.IGNORECASE)
 
 
 _MARKER = rf"{_GAP}(?:\*|\(?(?:required|optional)\)?)?{_GAP}"
