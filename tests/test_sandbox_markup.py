@@ -191,13 +191,15 @@ def real(locator: Locator, timeout: float = 5.0) -> Locator:
         if len(shown) == 1:
             return shown[0]
         if time.monotonic() > deadline:
-            raise AssertionError(f"{len(shown)} shown matches of {locator}")
+            text = " ".join(locator.page.locator("body").inner_text().split())[:400]
+            raise AssertionError(f"{len(shown)} shown matches of {locator}; {locator.page.url} reads: {text}")
         time.sleep(0.05)
 
 
-def control(page: Page, name: str) -> Locator:
+def control(page: Page, name: str, timeout: float = 5.0) -> Locator:
     """An action by its words, whatever it is drawn as: a button, a link styled as one, a div role=button."""
-    return real(page.get_by_role("button", name=name, exact=True).or_(page.get_by_role("link", name=name, exact=True)))
+    either = page.get_by_role("button", name=name, exact=True).or_(page.get_by_role("link", name=name, exact=True))
+    return real(either, timeout)
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -466,16 +468,18 @@ def test_wizard_menu_copy_buttons_and_delete_dialog(site, signed_in, variant):
     _wait(lambda: not _shown(dialog), "the delete dialog closed")
 
 
-def _next_code(site, used: list[int]) -> str:
-    """A code the Microsoft replica accepts once: a window after the last one used (drift allows +-1); the
-    previous window only while it stays within the drift until the code is sent (a few seconds on)."""
-    totp = site.world.azure_account.totp()
-    counter = max(int((time.time() + 5) // 30) - 1, (used[-1] + 1) if used else 0)
-    used.append(counter)
-    return totp.at(counter * 30)
-
-
-_USED_CODES: list[int] = []
+def _next_code(site) -> str:
+    """A code the Microsoft replica accepts once: the current window (valid for 30-60 s more, as the replica
+    accepts one window either side), or the next when the current one was used; waits for the clock when
+    that one was used too."""
+    world = site.world
+    totp, username = world.azure_account.totp(), world.azure_account.username
+    while True:
+        current = int(world.clock.physical(world.clock()) // totp.interval)
+        counter = max(current, world.azure.used_totp_counters.get(username, -1) + 1)
+        if counter <= current + 1:
+            return totp.at(counter * totp.interval)
+        time.sleep(1)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -501,10 +505,10 @@ def test_microsoft_sign_in_steps(site, chrome, variant):
         control(page, "Sign in").click()
         control(page, "Sign in another way").click()
         control(page, "Use a verification code").click()
-        real(page.get_by_placeholder("Code")).fill(_next_code(site, _USED_CODES))
+        real(page.get_by_placeholder("Code")).fill(_next_code(site))
         control(page, "Verify").click()
         with page.expect_navigation(url=re.compile(re.escape(site.urls["aex"]) + r"/me$")):
-            control(page, "Yes").click()
+            control(page, "Yes", timeout=15).click()
         ready(page)
         assert real(page.get_by_role("heading", name="Profile", exact=True)).is_visible()
     finally:
