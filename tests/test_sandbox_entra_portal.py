@@ -155,7 +155,7 @@ def shown_text(page: Page) -> str:
     return page.locator("main").evaluate(VISIBLE_TEXT_JS)
 
 
-def wait_text(page: Page, text: str, timeout: float = 5.0) -> None:
+def wait_text(page: Page, text: str, timeout: float = 15.0) -> None:
     _wait(lambda: text in shown_text(page), f'"{text}" shown', timeout)
 
 

@@ -182,7 +182,7 @@ def open_page(site, context: BrowserContext, variant: str, url: str, tfc_ui: str
     return ready(page)
 
 
-def real(locator: Locator, timeout: float = 5.0) -> Locator:
+def real(locator: Locator, timeout: float = 15.0) -> Locator:
     """The one match a person would use: shown and on screen (hidden and off-screen copies are traps)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -196,10 +196,10 @@ def real(locator: Locator, timeout: float = 5.0) -> Locator:
         time.sleep(0.05)
 
 
-def control(page: Page, name: str, timeout: float = 5.0) -> Locator:
+def control(page: Page, name: str) -> Locator:
     """An action by its words, whatever it is drawn as: a button, a link styled as one, a div role=button."""
     either = page.get_by_role("button", name=name, exact=True).or_(page.get_by_role("link", name=name, exact=True))
-    return real(either, timeout)
+    return real(either)
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -349,7 +349,7 @@ def _shown(locator: Locator) -> bool:
     return locator.count() > 0 and any(locator.nth(i).evaluate(SHOWN_JS) for i in range(locator.count()))
 
 
-def _wait(predicate, what: str, timeout: float = 5.0) -> None:
+def _wait(predicate, what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -508,7 +508,7 @@ def test_microsoft_sign_in_steps(site, chrome, variant):
         real(page.get_by_placeholder("Code")).fill(_next_code(site))
         control(page, "Verify").click()
         with page.expect_navigation(url=re.compile(re.escape(site.urls["aex"]) + r"/me$")):
-            control(page, "Yes", timeout=15).click()
+            control(page, "Yes").click()
         ready(page)
         assert real(page.get_by_role("heading", name="Profile", exact=True)).is_visible()
     finally:

@@ -610,7 +610,7 @@ def ready(page: Page) -> Page:
     return page
 
 
-def _wait(predicate, what: str, timeout: float = 5.0) -> None:
+def _wait(predicate, what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -618,7 +618,7 @@ def _wait(predicate, what: str, timeout: float = 5.0) -> None:
         time.sleep(0.03)
 
 
-def real(locator: Locator, timeout: float = 5.0) -> Locator:
+def real(locator: Locator, timeout: float = 15.0) -> Locator:
     """The one match a person would use: shown and on screen (hidden and off-screen copies are traps)."""
     found: list[Locator] = []
 
