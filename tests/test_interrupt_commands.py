@@ -1,6 +1,6 @@
-"""Ctrl-C in the other commands (issue 28): the signal goes to the whole process group, as a terminal sends it,
-while the browser works; each command stops with one line, exit 130 and no traceback. provision's own cases (and
-SIGTERM) are in test_provision.py."""
+"""Ctrl-C in the other commands (issue 28: rotate, migrate, screenshots, sign-in, check): the signal goes to the
+whole process group, as a terminal sends it, while the browser works; each command stops with one line, exit 130
+and no traceback. provision's own cases (and SIGTERM) are in test_provision.py."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.server import Sandbox
+from sandbox.world import SandboxOptions
 from tests.conftest import run_cli
+from tests.test_migrate import OLD, world_with_old_provider
+from tests.test_migrate import orgs_file as migrate_orgs_file
 from tests.test_provision import STOPPED_LINE, orgs_file
 from tests.test_rotate import provision
 
@@ -82,6 +86,16 @@ def test_ctrl_c_while_the_browser_works_stops_with_one_line(command, sandbox, tm
     assert not (out / "azure-devops-services.md").exists()  # nor a docs page of a run that did not finish
 
 
+def _steps_recorded_as_interrupted(journal: Path, line: str) -> int:
+    """The stop line's step count, checked against the journal: none failed, each in-flight step interrupted."""
+    steps, orgs = map(int, STOPPED_LINE.match(line).groups())
+    events = sqlite3.connect(journal).execute("SELECT step, status, error FROM events").fetchall()
+    assert not [e for e in events if e[1] == "failed"], events
+    assert steps == sum(1 for step, status, error in events if status == "interrupted" and step != "org" and not error)
+    assert orgs >= 1
+    return steps
+
+
 def test_ctrl_c_during_a_rotation_records_interrupted_steps_and_resume_finishes(sandbox, tmp_path):
     names = ["example-org-1", "example-org-2"]
     provision(sandbox, tmp_path, names)
@@ -99,11 +113,7 @@ def test_ctrl_c_during_a_rotation_records_interrupted_steps_and_resume_finishes(
     err = _ctrl_c(_start(["rotate", str(path), "--no-screenshots", "--workers", "2", "--out", str(out)], sandbox,
                          tmp_path), both_rotating)
     [line] = err.strip().splitlines()
-    steps, orgs = map(int, STOPPED_LINE.match(line).groups())
-    events = sqlite3.connect(journal).execute("SELECT step, status, error FROM events").fetchall()
-    assert not [e for e in events if e[1] == "failed"], events
-    assert steps == sum(1 for step, status, error in events if status == "interrupted" and step != "org" and not error)
-    assert steps >= 1 and orgs >= 1
+    assert _steps_recorded_as_interrupted(journal, line) >= 1
 
     proc = run_cli(["rotate", str(path), "--resume", "--no-screenshots", "--out", str(out)], env=sandbox.env(),
                    cwd=tmp_path)
@@ -113,3 +123,35 @@ def test_ctrl_c_during_a_rotation_records_interrupted_steps_and_resume_finishes(
     for name in names:  # one rotation each: the secret it made is the only one left
         [app] = sandbox.world.azure.apps_named(f"Terraform Cloud ({name})")
         assert len(app.client_secrets) == 1, name
+
+
+def test_ctrl_c_during_a_migration_records_interrupted_steps_and_resume_moves_each_item_once(tmp_path):
+    with Sandbox(SandboxOptions(tfc_ui="wizard", render_delay_ms=(10, 40))) as sb:
+        _, items = world_with_old_provider(sb, workspaces=12, unmovable=0)
+        state = sb.world.tfc_workspaces
+        path, out = migrate_orgs_file(tmp_path), tmp_path / "out"
+        moving = lambda: len([c for c in state.history if c.via == "api"]) >= 3  # noqa: E731
+        err = _ctrl_c(_start(["migrate", str(path), "--to", "pat", "--no-screenshots", "--out", str(out)], sb,
+                             tmp_path), moving)
+        [line] = err.strip().splitlines()
+        assert _steps_recorded_as_interrupted(out / "journal.sqlite", line) >= 1
+        assert len([c for c in state.history if c.via == "api"]) < len(items), "the stop should land mid-move"
+
+        proc = run_cli(["migrate", str(path), "--to", "pat", "--resume", "--no-screenshots", "--out", str(out)],
+                       env=sb.env(), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [new] = [c for c in sb.world.tfc.clients_for("example-org-1") if c.name == f"{OLD} (PAT)"]
+        assert all(i.token_changes == 1 and not i.ever_disconnected and i.vcs_repo.oauth_token_id == new.token.id
+                   for i in items)
+
+
+def test_ctrl_c_during_the_check_stops_with_one_line_and_writes_the_junit_file(tmp_path):
+    out = tmp_path / "check"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
+    child = subprocess.Popen([sys.executable, "-m", "robot", "check", "--sandbox", "--output", str(out)],
+                             cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err = _ctrl_c(child, lambda: _page_loading(child.pid))
+    [line] = err.strip().splitlines()
+    assert line == "interrupted: the check stopped before its end (see the JUnit file); run it again"
+    assert (out / "junit.xml").exists()
