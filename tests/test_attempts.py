@@ -5,17 +5,27 @@ failure is never retried; and the check through the TFC API fails (final) when t
 client than the one the robot connected."""
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 import yaml
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import async_playwright
 
 import sandbox.ado_profile
 import sandbox.ado_session
 import sandbox.tfc
 import sandbox.tfc_api
+from flows.context import FlowContext
+from robot import browser as browsers
+from robot import runner
+from robot.capture import load_manifest
+from robot.errors import DriftError
 from robot.journal import Journal
+from robot.model import OrgResult, OrgTask, Settings
+from robot.sessions import SessionStore
 from sandbox.server import Sandbox
 from sandbox.world import SandboxOptions
 from tests.conftest import run_cli
@@ -225,16 +235,6 @@ def test_the_api_check_fails_when_tfc_shows_another_connection(tmp_path, monkeyp
 def test_a_wait_that_ends_without_the_page_names_what_shows_and_is_final(tmp_path):
     """A raw wait timing out inside a step is no 'Timeout 45000ms exceeded' retried as transient: it is a drift
     error naming the step, what was waited for and each tab's site, heading and address (final, journaled so)."""
-    import asyncio
-
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-    from playwright.async_api import async_playwright
-
-    from flows.context import FlowContext
-    from robot import browser as browsers
-    from robot.errors import DriftError
-    from robot.model import OrgResult, OrgTask, Settings
-
     async def run():
         async with async_playwright() as playwright:
             browser = await browsers.launch(playwright)
@@ -263,16 +263,6 @@ def test_a_wait_that_ends_without_the_page_names_what_shows_and_is_final(tmp_pat
 def test_a_context_whose_session_was_renewed_hands_it_on_and_an_unchanged_one_writes_nothing(tmp_path, monkeypatch):
     """Sessions.keep_newer: cookies the sites renewed during an org become the session of later contexts (and the
     stored one); a context with the cookies it started with changes nothing (and costs no visit of every origin)."""
-    import asyncio
-
-    from playwright.async_api import async_playwright
-
-    from robot import browser as browsers
-    from robot import runner
-    from robot.capture import load_manifest
-    from robot.model import Settings
-    from robot.sessions import SessionStore
-
     site = "http://127.0.0.1:9"
     first = {"cookies": [{"name": "session", "value": "1", "domain": "127.0.0.1", "path": "/", "expires": -1,
                           "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}

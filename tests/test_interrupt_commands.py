@@ -52,11 +52,12 @@ def _page_loading(pid: int) -> bool:
     return False
 
 
-def _start(args: list[str], sandbox, tmp_path: Path) -> subprocess.Popen:
+def _start(args: list[str], sandbox, tmp_path: Path, cwd: Path | None = None) -> subprocess.Popen:
+    """`vcs-robot ARGS` in its own process group, against `sandbox` (None: the command brings its own)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
-    env.update(sandbox.env(), XDG_CACHE_HOME=str(tmp_path / ".cache"))
-    return subprocess.Popen([sys.executable, "-m", "robot", *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    env.update(sandbox.env() if sandbox else {}, XDG_CACHE_HOME=str(tmp_path / ".cache"))
+    return subprocess.Popen([sys.executable, "-m", "robot", *args], cwd=cwd or tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def _ctrl_c(child: subprocess.Popen, ready) -> str:
@@ -130,12 +131,14 @@ def test_ctrl_c_during_a_migration_records_interrupted_steps_and_resume_moves_ea
         _, items = world_with_old_provider(sb, workspaces=12, unmovable=0)
         state = sb.world.tfc_workspaces
         path, out = migrate_orgs_file(tmp_path), tmp_path / "out"
-        moving = lambda: len([c for c in state.history if c.via == "api"]) >= 3  # noqa: E731
+        def moved() -> int:
+            return len([c for c in state.history if c.via == "api"])
+
         err = _ctrl_c(_start(["migrate", str(path), "--to", "pat", "--no-screenshots", "--out", str(out)], sb,
-                             tmp_path), moving)
+                             tmp_path), lambda: moved() >= 3)
         [line] = err.strip().splitlines()
         assert _steps_recorded_as_interrupted(out / "journal.sqlite", line) >= 1
-        assert len([c for c in state.history if c.via == "api"]) < len(items), "the stop should land mid-move"
+        assert moved() < len(items), "the stop should land mid-move"
 
         proc = run_cli(["migrate", str(path), "--to", "pat", "--resume", "--no-screenshots", "--out", str(out)],
                        env=sb.env(), cwd=tmp_path)
@@ -147,10 +150,7 @@ def test_ctrl_c_during_a_migration_records_interrupted_steps_and_resume_moves_ea
 
 def test_ctrl_c_during_the_check_stops_with_one_line_and_writes_the_junit_file(tmp_path):
     out = tmp_path / "check"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TFC_", "AZURE_"))}
-    child = subprocess.Popen([sys.executable, "-m", "robot", "check", "--sandbox", "--output", str(out)],
-                             cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    child = _start(["check", "--sandbox", "--output", str(out)], None, tmp_path, cwd=Path(__file__).parents[1])
     err = _ctrl_c(child, lambda: _page_loading(child.pid))
     [line] = err.strip().splitlines()
     assert line == "interrupted: the check stopped before its end (see the JUnit file); run it again"

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import aiohttp
 import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from test_sandbox_markup import SHOWN_JS, VISIBLE_TEXT_JS, _wait, real
 
 from robot.browser import LAUNCH_ARGS, find_executable
 from sandbox import ms_flow
@@ -536,32 +537,6 @@ def test_hcp_faults_only_when_named():
 
 
 # in Chromium: the words each markup shows ---------------------------------------------------------------------
-SHOWN_JS = """
-el => {
-  if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) return false;
-  const r = el.getBoundingClientRect();
-  return r.width > 1 && r.height > 1 && r.right + window.scrollX > 0 && r.bottom + window.scrollY > 0;
-}
-"""
-VISIBLE_TEXT_JS = """
-root => {
-  const shown = """ + SHOWN_JS + """;
-  const out = [];
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const p = n.parentElement;
-    if (!p || ['SCRIPT', 'STYLE', 'TEXTAREA'].includes(p.tagName) || p.closest('select')) continue;
-    if (shown(p)) out.push(n.textContent);
-  }
-  for (const el of root.querySelectorAll('input, textarea')) {
-    if (!shown(el)) continue;
-    const type = (el.type || '').toLowerCase();
-    if (['hidden', 'checkbox', 'radio'].includes(type)) continue;
-    out.push(['submit', 'button'].includes(type) ? el.value : (el.value || el.placeholder || ''));
-  }
-  return out.join(' ');
-}
-"""
 READY_JS = """
 () => !document.querySelector('main[aria-busy]') &&
   ![...document.querySelectorAll('[data-ready-enable], [data-t-ready], [data-k-wait]')]
@@ -608,26 +583,6 @@ def chrome():
 def ready(page: Page) -> Page:
     page.wait_for_function(READY_JS, timeout=10_000)
     return page
-
-
-def _wait(predicate, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.03)
-
-
-def real(locator: Locator, timeout: float = 15.0) -> Locator:
-    """The one match a person would use: shown and on screen (hidden and off-screen copies are traps)."""
-    found: list[Locator] = []
-
-    def one() -> bool:
-        found[:] = [el for el in (locator.nth(i) for i in range(locator.count())) if el.evaluate(SHOWN_JS)]
-        return len(found) == 1
-
-    _wait(one, f"exactly one shown {locator}", timeout)
-    return found[0]
 
 
 def shown_count(locator: Locator) -> int:
