@@ -93,6 +93,10 @@ ERROR_CSS = "[role=alert], .error, .field-error, .ms-MessageBar--error"
 
 
 
+# a page-wide action found after the entry showed none of its own: one inside another entry acts on that one
+_OF_ANOTHER_ENTRY = "(b, row) => { const e = b.closest('[data-vcs-robot-entry]'); return !!e && e !== row; }"
+
+
 def _clean(text: str) -> str:
     return " ".join((text or "").split())
 
@@ -435,7 +439,8 @@ class PersonalAccessTokensPage:
         """Clicks the row's action (in the row, behind its "More actions" menu, or in the toolbar once the
         row is selected) and confirms the dialog; returns the confirm dialog."""
         button = self._button(action, row)
-        if not await button.count():
+        in_row = bool(await button.count())
+        if not in_row:
             more = self._button(MORE_ACTIONS, row)
             if await more.count():
                 await more.click()
@@ -447,6 +452,10 @@ class PersonalAccessTokensPage:
         except PlaywrightTimeout:
             raise DriftError(SITE, PAGE, step, f"the '{action[0]}' action", [f'button~"{"|".join(action)}"',
                              f'menuitem~"{MORE_ACTIONS[0]}"'], plain_url(self.page.url)) from None
+        if not in_row and await button.evaluate(_OF_ANOTHER_ENTRY, await row.element_handle()):
+            raise DriftError(SITE, PAGE, step, f"the '{action[0]}' action of the token's own entry",
+                             [f'button~"{"|".join(action)}" in the entry or a menu or toolbar outside every entry'],
+                             plain_url(self.page.url))
         await button.click()
         dialog = self.page.get_by_role("dialog").filter(visible=True).filter(has=self._button(confirm)).first
         try:
